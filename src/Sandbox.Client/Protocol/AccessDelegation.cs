@@ -1,0 +1,11 @@
+namespace Sandbox.Client.Protocol;
+
+/// <summary>LangSmith API access granted to code inside a sandbox.</summary>
+public sealed record AccessDelegation
+{
+    /// <summary><c>INHERIT</c> (everything the creator can do) or <c>EXPLICIT</c> (capped to <see cref="Permissions"/>).</summary>
+    public string Mode { get; init; } = "INHERIT";
+
+    /// <summary>Permissions for <c>EXPLICIT</c> mode; absent for <c>INHERIT</c>.</summary>
+    public IReadOnlyList<string>? Permissions { get; init; }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace Sandbox.Client.Protocol;
+
+/// <summary>Response of <c>POST /boxes/{name}/download-url</c>.</summary>
+public sealed record DownloadUrlInfo
+{
+    /// <summary>Full URL embedding the token; fetchable without credentials.</summary>
+    public string DownloadUrl { get; init; } = "";
+
+    /// <summary>The token.</summary>
+    public string Token { get; init; } = "";
+
+    /// <summary>Expiry, ISO 8601; <see langword="null"/> means the link never expires (sent as JSON null).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? ExpiresAt { get; init; }
+}

@@ -1,0 +1,14 @@
+namespace Sandbox.Client.Protocol;
+
+/// <summary>Body of <c>POST {dataplane}/glob</c>; <c>ls</c> is a glob with pattern <c>*</c>.</summary>
+public sealed record GlobRequest
+{
+    /// <summary>Pattern matched against paths relative to <see cref="Path"/> (<c>**</c>, <c>*</c>, <c>?</c>, <c>[...]</c>).</summary>
+    public string Pattern { get; init; } = "*";
+
+    /// <summary>Absolute directory to search under.</summary>
+    public string Path { get; init; } = "/";
+
+    /// <summary>Maximum number of matches.</summary>
+    public int? Limit { get; init; }
+}

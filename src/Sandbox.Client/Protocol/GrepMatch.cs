@@ -1,0 +1,14 @@
+namespace Sandbox.Client.Protocol;
+
+/// <summary>One line found by grep.</summary>
+public sealed record GrepMatch
+{
+    /// <summary>Absolute path of the file.</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary>1-based line number.</summary>
+    public int Line { get; init; }
+
+    /// <summary>The matching line.</summary>
+    public string Text { get; init; } = "";
+}

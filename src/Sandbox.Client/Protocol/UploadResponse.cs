@@ -1,0 +1,11 @@
+namespace Sandbox.Client.Protocol;
+
+/// <summary>Response of <c>POST {dataplane}/upload</c> (clients ignore it; the local server sends it).</summary>
+public sealed record UploadResponse
+{
+    /// <summary>Absolute path written.</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary>Bytes written.</summary>
+    public long Written { get; init; }
+}
