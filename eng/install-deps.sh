@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local sandbox server and the tests need, once. Safe to re-run.
+#   bubblewrap  namespaces for every sandbox      iproute2  network namespace inspection
+#   chromium    headless browser test of service URLs (only with --browser)
+set -euo pipefail
+
+packages=()
+command -v bwrap >/dev/null 2>&1 || packages+=(bubblewrap)
+command -v ip >/dev/null 2>&1 || packages+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || packages+=(util-linux)
+command -v python3 >/dev/null 2>&1 || packages+=(python3)
+if [[ "${1:-}" == "--browser" ]]; then
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+fi
+if [[ "${1:-}" == "--browser" || "${1:-}" == "--node" ]]; then
+  command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
+
+if ((${#packages[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "install-deps: need root (or sudo) to install: ${packages[*]}" >&2; exit 1
+  fi
+fi
+echo "install-deps: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
