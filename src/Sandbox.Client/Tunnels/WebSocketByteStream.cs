@@ -1,0 +1,145 @@
+using System.Net.WebSockets;
+
+namespace Sandbox.Client.Tunnels;
+
+/// <summary>
+/// Presents a WebSocket as a byte stream for yamux (spec 8.6.1): reads treat the message sequence as one byte stream
+/// (frames may span messages; text messages contribute their UTF-8 bytes); each write is one binary message.
+/// </summary>
+/// <remarks>Writes are serialized, so concurrent writers never interleave inside a message.</remarks>
+internal sealed class WebSocketByteStream : Stream
+{
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+    private readonly WebSocket _socket;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private int _disposed;
+
+    public WebSocketByteStream(WebSocket socket) => _socket = socket;
+
+    /// <summary>The underlying socket.</summary>
+    public WebSocket Socket => _socket;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseSent))
+            {
+                return 0;
+            }
+
+            ValueWebSocketReceiveResult result;
+            try
+            {
+                result = await _socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WebSocketException)
+            {
+                return 0;
+            }
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return 0;
+            }
+
+            if (result.Count > 0)
+            {
+                return result.Count;
+            }
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _socket.SendAsync(buffer, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException ex)
+        {
+            throw new IOException("The tunnel WebSocket is closed.", ex);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Best effort: the peer may already be gone.
+        }
+        finally
+        {
+            _socket.Abort();
+            _socket.Dispose();
+            _sendLock.Dispose();
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _socket.Abort();
+            _socket.Dispose();
+            _sendLock.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,14 @@
+namespace Sandbox.Server.Networking;
+
+/// <summary>
+/// The networking features' view of the boxes: finds a box by id or name and tells where its network namespace is.
+/// Implemented over the server core's box registry; tests supply their own.
+/// </summary>
+internal interface IBoxNetworkDirectory
+{
+    /// <summary>Finds a box by id, then by name; <see langword="null"/> when there is none.</summary>
+    ValueTask<BoxNetworkTarget?> FindAsync(string idOrName, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a stopped box (a download-link fetch or service request wakes it); returns its new state.</summary>
+    ValueTask<BoxNetworkTarget?> EnsureRunningAsync(string id, CancellationToken cancellationToken = default);
+}
