@@ -6,5 +6,4 @@ namespace Sandbox.Server.Networking;
 /// <param name="NetworkNamespacePath">
 /// <c>/proc/&lt;init pid&gt;/ns/net</c> of the running box; <see langword="null"/> when the box is not running.
 /// </param>
-/// <param name="RootPath">Host path of the box's root filesystem view used to read files for download links, if any.</param>
-internal sealed record BoxNetworkTarget(string Id, string Name, string? NetworkNamespacePath, string? RootPath = null);
+internal sealed record BoxNetworkTarget(string Id, string Name, string? NetworkNamespacePath);

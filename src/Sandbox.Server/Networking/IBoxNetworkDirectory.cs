@@ -11,4 +11,10 @@ internal interface IBoxNetworkDirectory
 
     /// <summary>Starts a stopped box (a download-link fetch or service request wakes it); returns its new state.</summary>
     ValueTask<BoxNetworkTarget?> EnsureRunningAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The host path of the regular file at <paramref name="path"/> inside the box (absolute, or relative to the box's
+    /// working directory), or <see langword="null"/> when there is no such file. Must refuse paths escaping the box.
+    /// </summary>
+    ValueTask<string?> ResolveFileAsync(string id, string path, CancellationToken cancellationToken = default);
 }
