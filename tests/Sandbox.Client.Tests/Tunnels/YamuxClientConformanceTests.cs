@@ -17,7 +17,7 @@ public sealed class YamuxClientConformanceTests
     [InlineData("https://example.com/sandbox/", "wss://example.com/sandbox/tunnel")]
     [InlineData("http://127.0.0.1:8080/dp/abc", "ws://127.0.0.1:8080/dp/abc/tunnel")]
     public void TunnelUrl_MapsSchemeAndAppendsTunnel(string dataplane, string expected)
-        => Assert.Equal(expected, TunnelWebSocket.GetUrl(dataplane).ToString());
+        => Assert.Equal(expected, WebSocketConnector.ToWebSocketUri(dataplane, "/tunnel", trimTrailingSlashes: true).ToString());
 
     [Fact]
     public void FrameHeader_IsBigEndianTwelveBytes()
