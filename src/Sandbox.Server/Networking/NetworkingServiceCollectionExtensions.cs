@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sandbox.Server.Networking.Downloads;
+using Sandbox.Server.Networking.Egress;
 using Sandbox.Server.Networking.Services;
 using Sandbox.Server.Tunnels;
 
@@ -29,6 +30,11 @@ internal static class NetworkingServiceCollectionExtensions
         services.TryAddSingleton<ServiceRouter>();
         services.TryAddSingleton<DownloadLinkEndpoints>();
         services.TryAddSingleton<TunnelEndpoint>();
+        services.TryAddSingleton<EgressSecrets>();
+        services.TryAddSingleton<EgressCertificateAuthority>();
+        services.TryAddSingleton<EgressUpstreamDialer>();
+        services.TryAddSingleton<EgressProxy>();
+        services.TryAddSingleton<EgressListeners>();
         return services;
     }
 }
