@@ -1,1 +1,61 @@
-namespace Sandbox.Server; internal static class Program { private static int Main() => 0; }
+using System.CommandLine;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Sandbox.Server.Runtime;
+
+namespace Sandbox.Server;
+
+/// <summary>Standalone entry point: <c>dotnet run --project src/Sandbox.Server -- --urls http://127.0.0.1:8787 [--data-dir DIR]</c>.</summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var urls = new Option<string>("--urls") { Description = "Address(es) to listen on, e.g. http://127.0.0.1:8787", DefaultValueFactory = _ => "http://127.0.0.1:8787" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "State folder (default: $XDG_DATA_HOME/sandbox-server or ~/.local/share/sandbox-server)" };
+        var root = new RootCommand("Local LangSmith-compatible sandbox server with Linux namespace isolation (bubblewrap). API key: SANDBOX_SERVER_API_KEY (generated when unset).")
+        {
+            urls,
+            dataDir,
+        };
+        root.SetAction((result, ct) => RunAsync(result.GetValue(urls)!, result.GetValue(dataDir), ct));
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<int> RunAsync(string urls, string? dataDir, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        builder.Services.AddSandboxServer(o =>
+        {
+            builder.Configuration.GetSection("SandboxServer").Bind(o);
+            if (dataDir is not null)
+            {
+                o.DataDirectory = dataDir;
+            }
+        });
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapSandboxApi();
+        _ = app.Services.GetRequiredService<BoxManager>();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var state = app.Services.GetRequiredService<ServerState>();
+        var host = app.Services.GetRequiredService<HostCapabilities>();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var output = Console.Out;
+        await output.WriteLineAsync($"Sandbox server listening on {address}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  sandbox API endpoint: {address}/v2/sandboxes   (also {address}/api/v2/sandboxes)").ConfigureAwait(false);
+        await output.WriteLineAsync($"  data directory:       {state.Data.Root}").ConfigureAwait(false);
+        await output.WriteLineAsync("Point the official SDKs at it with:").ConfigureAwait(false);
+        await output.WriteLineAsync($"  LANGSMITH_ENDPOINT={address}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  LANGSMITH_API_KEY={state.ApiKey}").ConfigureAwait(false);
+        await output.WriteLineAsync($"Limits: {host.Describe()}").ConfigureAwait(false);
+        if (host.IsolationUnavailableReason is { } reason)
+        {
+            await output.WriteLineAsync($"WARNING: sandboxes cannot start here: {reason}").ConfigureAwait(false);
+        }
+
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+}

@@ -1,0 +1,418 @@
+using System.Globalization;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Sandbox.Client.Protocol;
+using Sandbox.Server.Commands;
+using Sandbox.Server.Files;
+using Sandbox.Server.Runtime;
+
+namespace Sandbox.Server.Api;
+
+/// <summary>Data plane files: upload, download (GET/HEAD with ranges and validators), glob and grep. All confined to the box root.</summary>
+internal static class FileEndpoints
+{
+    private const int DefaultGlobLimit = 1000;
+    private const int DefaultGrepLimit = 1000;
+    private const long MaxGrepFileBytes = 16L * 1024 * 1024;
+
+    public static void Map(RouteGroupBuilder dataPlane)
+    {
+        dataPlane.MapPost("/upload", UploadAsync);
+        dataPlane.MapMethods("/download", ["GET", "HEAD"], DownloadAsync);
+        dataPlane.MapPost("/glob", GlobAsync);
+        dataPlane.MapPost("/grep", GrepAsync);
+    }
+
+    /// <summary>Absolute in-box path; relative paths resolve from /home/user.</summary>
+    internal static string ResolvePath(string? path, string field = "path")
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            throw ApiException.Validation(field, "path is required");
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw ApiException.Validation(field, "path must not contain NUL characters");
+        }
+
+        return path.StartsWith('/') ? path : CommandSpecBuilder.DefaultWorkDir + "/" + path;
+    }
+
+    private static async Task<IResult> UploadAsync(string id, HttpRequest request, BoxManager boxes, SandboxServerOptions options, CancellationToken ct)
+    {
+        var box = ExecuteEndpoints.FindBox(boxes, id);
+        string path = ResolvePath(request.Query["path"]);
+        if (request.ContentLength > options.MaxUploadBytes + 64 * 1024)
+        {
+            throw TooLarge(options);
+        }
+
+        var feature = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false })
+        {
+            feature.MaxRequestBodySize = null;
+        }
+
+        var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
+        string? boundary = request.ContentType is { } ct2 && MediaTypeHeaderValue.TryParse(ct2, out var media)
+            ? HeaderUtilities.RemoveQuotes(media.Boundary).Value : null;
+        long written;
+        if (boundary is { Length: > 0 })
+        {
+            var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = options.MaxUploadBytes + 64 * 1024 };
+            MultipartSection? section;
+            Stream? content = null;
+            while ((section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false)) is not null)
+            {
+                var disposition = section.GetContentDispositionHeader();
+                if (disposition is not null && (disposition.Name.Value == "file" || disposition.FileName.HasValue))
+                {
+                    content = section.Body;
+                    break;
+                }
+            }
+
+            if (content is null)
+            {
+                throw ApiException.Validation("file", "The multipart body has no 'file' part");
+            }
+
+            written = await WriteAsync(running, path, content, options, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            written = await WriteAsync(running, path, request.Body, options, ct).ConfigureAwait(false);
+        }
+
+        box.Touch(boxes.Time);
+        return Results.Json(new UploadResponse { Path = path, Written = written }, SandboxJson.Options);
+    }
+
+    private static async Task<long> WriteAsync(RunningBox running, string path, Stream content, SandboxServerOptions options, CancellationToken ct)
+    {
+        using var handle = running.Files.Create(path);
+        await using var output = new FileStream(handle, FileAccess.Write, 0);
+        byte[] buffer = new byte[81920];
+        long total = 0;
+        int read;
+        try
+        {
+            while ((read = await content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+                if (total > options.MaxUploadBytes)
+                {
+                    throw TooLarge(options);
+                }
+
+                await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+            }
+
+            await output.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e is not BoxFileException && e.Message.Contains("No space", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BoxFileException(BoxFileError.NoSpace, $"No space left on the sandbox filesystem while writing '{path}'");
+        }
+        catch (InvalidDataException e)
+        {
+            throw ApiException.Structured(413, "PayloadTooLarge", e.Message);
+        }
+
+        return total;
+    }
+
+    private static ApiException TooLarge(SandboxServerOptions options) =>
+        ApiException.Structured(413, "PayloadTooLarge", $"Upload exceeds the server limit of {options.MaxUploadBytes} bytes");
+
+    private static async Task<IResult> DownloadAsync(string id, HttpContext context, BoxManager boxes, CancellationToken ct)
+    {
+        var box = ExecuteEndpoints.FindBox(boxes, id);
+        string path = ResolvePath(context.Request.Query["path"]);
+        var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        FileStatus status;
+        try
+        {
+            handle = running.Files.OpenRead(path, out status);
+        }
+        catch (BoxFileException e) when (e.Error == BoxFileError.NotFound)
+        {
+            throw ApiException.Structured(404, "FileNotFound", $"File '{path}' not found in sandbox '{box.Name}'");
+        }
+
+        box.Touch(boxes.Time);
+        var response = context.Response;
+        var request = context.Request;
+        long size = status.Size;
+        string etag = status.ETag;
+        response.Headers.ETag = etag;
+        response.Headers.LastModified = status.Modified.ToString("R", CultureInfo.InvariantCulture);
+        response.Headers.AcceptRanges = "bytes";
+        response.ContentType = "application/octet-stream";
+        using (handle)
+        {
+            if (request.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && (inm.Trim() == "*" || inm.Split(',').Any(t => t.Trim() == etag)))
+            {
+                response.StatusCode = 304;
+                return Results.Empty;
+            }
+
+            long start = 0, length = size;
+            string range = request.Headers.Range.ToString();
+            string ifRange = request.Headers.IfRange.ToString();
+            if (range.Length > 0 && (ifRange.Length == 0 || ifRange.Trim() == etag))
+            {
+                if (!TryParseRange(range, size, out start, out long end, out bool unsatisfiable))
+                {
+                    start = 0;
+                    length = size;
+                }
+                else if (unsatisfiable)
+                {
+                    response.StatusCode = 416;
+                    response.Headers.ContentRange = $"bytes */{size}";
+                    return Results.Empty;
+                }
+                else
+                {
+                    length = end - start + 1;
+                    response.StatusCode = 206;
+                    response.Headers.ContentRange = $"bytes {start}-{end}/{size}";
+                }
+            }
+
+            response.ContentLength = length;
+            if (HttpMethods.IsHead(request.Method))
+            {
+                return Results.Empty;
+            }
+
+            await using var stream = new FileStream(handle, FileAccess.Read, 0);
+            stream.Position = start;
+            byte[] buffer = new byte[81920];
+            long remaining = length;
+            while (remaining > 0)
+            {
+                int read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await response.Body.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                remaining -= read;
+            }
+        }
+
+        return Results.Empty;
+    }
+
+    /// <summary>Parses a single <c>bytes=</c> range. False = ignore the header (malformed or multi-range).</summary>
+    internal static bool TryParseRange(string header, long size, out long start, out long end, out bool unsatisfiable)
+    {
+        start = 0;
+        end = size - 1;
+        unsatisfiable = false;
+        header = header.Trim();
+        if (!header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || header.Contains(',', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string spec = header[6..].Trim();
+        int dash = spec.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0)
+        {
+            return false;
+        }
+
+        string first = spec[..dash].Trim();
+        string last = spec[(dash + 1)..].Trim();
+        if (first.Length == 0)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out long suffix) || suffix == 0)
+            {
+                return false;
+            }
+
+            if (size == 0)
+            {
+                unsatisfiable = true;
+                return true;
+            }
+
+            start = Math.Max(0, size - suffix);
+            end = size - 1;
+            return true;
+        }
+
+        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out start))
+        {
+            return false;
+        }
+
+        if (last.Length > 0)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
+            {
+                return false;
+            }
+
+            end = Math.Min(end, size - 1);
+        }
+
+        if (start >= size)
+        {
+            unsatisfiable = true;
+        }
+
+        return true;
+    }
+
+    private static async Task<IResult> GlobAsync(string id, HttpRequest request, BoxManager boxes, CancellationToken ct)
+    {
+        var box = ExecuteEndpoints.FindBox(boxes, id);
+        var body = await ApiRequest.ReadJsonAsync<GlobRequest>(request, ct).ConfigureAwait(false);
+        string root = ResolvePath(body.Path);
+        int limit = body.Limit is > 0 ? body.Limit.Value : DefaultGlobLimit;
+        var pattern = new GlobPattern(body.Pattern);
+        var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
+        box.Touch(boxes.Time);
+        using var dir = OpenSearchRoot(running, root, box);
+        var matches = new List<GlobMatch>();
+        bool truncated = false;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(20));
+        try
+        {
+            BoxFileWalker.Walk(dir, root, pattern.MaxDepth, entry =>
+            {
+                if (pattern.IsMatch(entry.RelativePath))
+                {
+                    if (matches.Count >= limit)
+                    {
+                        truncated = true;
+                        return false;
+                    }
+
+                    matches.Add(new GlobMatch
+                    {
+                        Path = entry.AbsolutePath,
+                        IsDir = entry.Status.IsDirectory,
+                        SizeBytes = entry.Status.Size,
+                        ModifiedAt = Timestamps.Format(entry.Status.Modified),
+                    });
+                }
+
+                return true;
+            }, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            truncated = true;
+        }
+
+        return Results.Json(new GlobResponse { Matches = matches, Truncated = truncated }, SandboxJson.Options);
+    }
+
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle OpenSearchRoot(RunningBox running, string root, Box box)
+    {
+        try
+        {
+            return running.Files.OpenDirectory(root);
+        }
+        catch (BoxFileException e) when (e.Error is BoxFileError.NotFound)
+        {
+            throw ApiException.Structured(404, "FileNotFound", $"Path '{root}' not found in sandbox '{box.Name}'");
+        }
+    }
+
+    private static async Task<IResult> GrepAsync(string id, HttpRequest request, BoxManager boxes, CancellationToken ct)
+    {
+        var box = ExecuteEndpoints.FindBox(boxes, id);
+        var body = await ApiRequest.ReadJsonAsync<GrepRequest>(request, ct).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(body.Pattern))
+        {
+            throw ApiException.Validation("pattern", "pattern is required");
+        }
+
+        string root = ResolvePath(body.Path);
+        int limit = body.Limit is > 0 ? body.Limit.Value : DefaultGrepLimit;
+        GlobPattern? pathFilter = null;
+        System.Text.RegularExpressions.Regex? nameFilter = null;
+        if (body.Glob is { Length: > 0 } glob)
+        {
+            if (glob.Contains('/', StringComparison.Ordinal) || glob.Contains("**", StringComparison.Ordinal))
+            {
+                pathFilter = new GlobPattern(glob);
+            }
+            else
+            {
+                nameFilter = new System.Text.RegularExpressions.Regex("^" + GlobPattern.SegmentToRegex(glob) + "$",
+                    System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+        }
+
+        var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
+        box.Touch(boxes.Time);
+        using var dir = OpenSearchRoot(running, root, box);
+        var matches = new List<GrepMatch>();
+        bool truncated = false;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(20));
+        try
+        {
+            BoxFileWalker.Walk(dir, root, int.MaxValue, entry =>
+            {
+                if (!entry.Status.IsRegularFile || entry.Status.Size > MaxGrepFileBytes
+                    || (pathFilter is not null && !pathFilter.IsMatch(entry.RelativePath))
+                    || (nameFilter is not null && !nameFilter.IsMatch(entry.Name)))
+                {
+                    return true;
+                }
+
+                using var handle = BoxFileWalker.OpenFile(entry);
+                if (handle is null)
+                {
+                    return true;
+                }
+
+                using var stream = new FileStream(handle, FileAccess.Read, 0);
+                byte[] head = new byte[Math.Min(8192, (int)Math.Max(0, entry.Status.Size))];
+                int headRead = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                if (Array.IndexOf(head, (byte)0, 0, headRead) >= 0)
+                {
+                    return true; // binary file
+                }
+
+                stream.Position = 0;
+                using var reader = new StreamReader(stream);
+                int lineNumber = 0;
+                while (reader.ReadLine() is { } line)
+                {
+                    lineNumber++;
+                    if (line.Contains(body.Pattern, StringComparison.Ordinal))
+                    {
+                        if (matches.Count >= limit)
+                        {
+                            truncated = true;
+                            return false;
+                        }
+
+                        matches.Add(new GrepMatch { Path = entry.AbsolutePath, Line = lineNumber, Text = line.Length > 4096 ? line[..4096] : line });
+                    }
+                }
+
+                return true;
+            }, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            truncated = true;
+        }
+
+        return Results.Json(new GrepResponse { Matches = matches, Truncated = truncated }, SandboxJson.Options);
+    }
+}

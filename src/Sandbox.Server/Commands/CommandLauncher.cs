@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sandbox.Server.Runtime;
+
+namespace Sandbox.Server.Commands;
+
+/// <summary>
+/// Starts a command inside a running box: a host-side prelude joins the box's cgroups (and a per-command group), then
+/// nsenter enters the box's user, mount, uts, ipc, net and pid namespaces, where an in-box prelude reports the command's
+/// pid as seen in the box, changes directory and execs the shell. No value is interpolated into any script text.
+/// </summary>
+internal sealed class CommandLauncher
+{
+    private const string HostPrelude = "while [ \"$1\" != \"--\" ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
+    private const string BoxPrelude = "echo $$; cd -- \"$1\" || exit 1; shift; exec \"$@\"";
+
+    private readonly HostCapabilities _host;
+    private readonly TimeProvider _time;
+    private readonly int _bufferBytes;
+
+    public CommandLauncher(HostCapabilities host, TimeProvider time, int bufferBytes)
+    {
+        _host = host;
+        _time = time;
+        _bufferBytes = bufferBytes;
+    }
+
+    public async Task<CommandSession> StartAsync(RunningBox box, CommandSpec spec, Action<CommandSession> onFinished, CancellationToken cancellationToken)
+    {
+        if (spec.Pty && _host.ScriptPath is null)
+        {
+            throw new CommandStartException("pty is not available: the 'script' tool (util-linux) is not installed on the server host.");
+        }
+
+        CommandCgroup? cgroup = box.Cgroup?.CreateCommandGroup();
+        var psi = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment.Clear();
+        foreach (var (key, value) in spec.Environment)
+        {
+            psi.Environment[key] = value;
+        }
+
+        if (spec.Pty)
+        {
+            psi.Environment["SHELL"] = spec.Shell;
+        }
+
+        Add(psi, "-c", HostPrelude, "host-exec");
+        foreach (string join in cgroup?.JoinFiles ?? [])
+        {
+            psi.ArgumentList.Add(join);
+        }
+
+        psi.ArgumentList.Add("--");
+        Add(psi, _host.NsenterPath!, "-t", box.InitPid.ToString(CultureInfo.InvariantCulture), "-U", "-m", "-u", "-i", "-n", "-p");
+        if (spec.Uid is { } uid)
+        {
+            Add(psi, "-S", uid.ToString(CultureInfo.InvariantCulture), "-G", (spec.Gid ?? uid).ToString(CultureInfo.InvariantCulture));
+        }
+
+        Add(psi, "--", "/bin/sh", "-c", BoxPrelude, "box-exec", spec.WorkingDirectory);
+        if (spec.Pty)
+        {
+            Add(psi, "script", "-qefc", spec.Command, "/dev/null");
+        }
+        else
+        {
+            Add(psi, spec.Shell, "-c", spec.Command);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new CommandStartException("The command could not be started.");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception)
+        {
+            cgroup?.Remove();
+            throw new CommandStartException("The command could not be started: " + e.Message, e);
+        }
+
+        try
+        {
+            var (pid, rest) = await ReadPidHeaderAsync(process, cancellationToken).ConfigureAwait(false);
+            if (pid is null)
+            {
+                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                string stderr = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                throw new CommandStartException("The command could not be started inside the sandbox: " + stderr.Trim());
+            }
+
+            CommandSession? created = null;
+            created = new CommandSession(spec, process, pid.Value, cgroup, _bufferBytes, _time, onFinished,
+                s => box.Commands.Expire(s));
+            created.Start(rest);
+            return created;
+        }
+        catch
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            process.Dispose();
+            cgroup?.Remove();
+            throw;
+        }
+    }
+
+    private static async Task<(int? Pid, ReadOnlyMemory<byte> Extra)> ReadPidHeaderAsync(Process process, CancellationToken cancellationToken)
+    {
+        var stream = process.StandardOutput.BaseStream;
+        byte[] buffer = new byte[4096];
+        int filled = 0;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            int newline = Array.IndexOf(buffer, (byte)'\n', 0, filled);
+            if (newline >= 0)
+            {
+                string text = System.Text.Encoding.ASCII.GetString(buffer, 0, newline);
+                if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pid))
+                {
+                    return (null, ReadOnlyMemory<byte>.Empty);
+                }
+
+                return (pid, buffer.AsMemory(newline + 1, filled - newline - 1).ToArray());
+            }
+
+            if (filled >= 64)
+            {
+                return (null, ReadOnlyMemory<byte>.Empty);
+            }
+
+            int read = await stream.ReadAsync(buffer.AsMemory(filled), timeout.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return (null, ReadOnlyMemory<byte>.Empty);
+            }
+
+            filled += read;
+        }
+    }
+
+    private static void Add(ProcessStartInfo psi, params string[] args)
+    {
+        foreach (string arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Sandbox.Client.Protocol;
+using Sandbox.Server.Api;
+using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Runtime;
+
+namespace Sandbox.Server.Commands;
+
+/// <summary>
+/// Serves one <c>/execute/ws</c> connection: the setup frame (execute or reconnect), <c>started</c>, then output from the
+/// session's buffers by byte offset until <c>exit</c>/<c>error</c>. One receive loop handles input, kill and
+/// close_stdin; all sends happen on one loop. Closing the socket only detaches; a received kill is always honoured.
+/// </summary>
+internal sealed class ExecutionSocket
+{
+    private const int MaxChunkBytes = 64 * 1024;
+    private const int MaxClientMessageBytes = 4 * 1024 * 1024;
+    private readonly WebSocket _socket;
+    private readonly Box _box;
+    private readonly BoxManager _boxes;
+    private readonly ILogger _logger;
+
+    public ExecutionSocket(WebSocket socket, Box box, BoxManager boxes, ILogger logger)
+    {
+        _socket = socket;
+        _box = box;
+        _boxes = boxes;
+        _logger = logger;
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            Log.SocketEnded(_logger, _box.Id, e.Message);
+        }
+    }
+
+    private async Task RunCoreAsync(CancellationToken cancellationToken)
+    {
+        using var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        setupTimeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var first = await ReceiveFrameAsync(setupTimeout.Token).ConfigureAwait(false);
+        if (first is null)
+        {
+            return;
+        }
+
+        CommandSession session;
+        long stdoutOffset = 0, stderrOffset = 0;
+        if (first.Type == ExecutionFrameTypes.Reconnect)
+        {
+            string id = first.CommandId ?? "";
+            var running = _box.Running;
+            if (running is null || !running.Commands.TryGet(id, out session))
+            {
+                bool expired = running?.Commands.IsExpired(id) ?? false;
+                await SendAsync(new ExecutionServerFrame
+                {
+                    Type = ExecutionFrameTypes.Error,
+                    ErrorType = expired ? "SessionExpired" : "CommandNotFound",
+                    Error = expired ? $"Session expired: {id}" : $"Command not found: {id}",
+                }, cancellationToken).ConfigureAwait(false);
+                await CloseAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            stdoutOffset = Math.Max(0, first.StdoutOffset ?? 0);
+            stderrOffset = Math.Max(0, first.StderrOffset ?? 0);
+        }
+        else if (first.Type == ExecutionFrameTypes.Execute)
+        {
+            if (string.IsNullOrEmpty(first.Command))
+            {
+                await SendErrorAndCloseAsync("CommandError", "The execute frame needs a non-empty 'command'", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                var running = await _boxes.EnsureRunningAsync(_box, cancellationToken).ConfigureAwait(false);
+                string id = string.IsNullOrEmpty(first.CommandId) ? Guid.CreateVersion7().ToString("N") : first.CommandId;
+                var spec = CommandSpecBuilder.Build(_box, running, _boxes, id, first.Command, first.Shell, first.Env, first.Cwd, first.RunConfig,
+                    first.Pty ?? false, first.CloseStdin ?? false, first.TimeoutSeconds ?? 60, first.IdleTimeoutSeconds ?? 300,
+                    first.KillOnDisconnect ?? false, first.TtlSeconds ?? 600);
+                (session, _) = await _boxes.StartCommandAsync(_box, running, spec, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApiException e)
+            {
+                await SendErrorAndCloseAsync("CommandError", e.Message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (CommandStartException e)
+            {
+                await SendErrorAndCloseAsync("CommandError", e.Message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            await SendErrorAndCloseAsync("CommandError", $"Expected an 'execute' or 'reconnect' frame first, got '{first.Type}'", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await SendAsync(new ExecutionServerFrame { Type = ExecutionFrameTypes.Started, CommandId = session.CommandId, Pid = session.Pid }, cancellationToken).ConfigureAwait(false);
+        using var attachment = session.Attach();
+        using var clientGone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receive = ReceiveLoopAsync(session, clientGone);
+        try
+        {
+            await StreamAsync(session, stdoutOffset, stderrOffset, clientGone.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await clientGone.CancelAsync().ConfigureAwait(false);
+            await receive.ConfigureAwait(false);
+        }
+    }
+
+    private async Task StreamAsync(CommandSession session, long stdoutOffset, long stderrOffset, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[MaxChunkBytes];
+        while (true)
+        {
+            var changed = session.Changed;
+            bool finished = session.IsFinished;
+            bool progress;
+            do
+            {
+                progress = false;
+                (stdoutOffset, bool outSent) = await SendChunkAsync(session.Stdout, ExecutionFrameTypes.Stdout, stdoutOffset, buffer, cancellationToken).ConfigureAwait(false);
+                (stderrOffset, bool errSent) = await SendChunkAsync(session.Stderr, ExecutionFrameTypes.Stderr, stderrOffset, buffer, cancellationToken).ConfigureAwait(false);
+                progress = outSent || errSent;
+            }
+            while (progress);
+
+            if (finished && stdoutOffset >= session.Stdout.End && stderrOffset >= session.Stderr.End)
+            {
+                var terminal = session.ErrorType is { } errorType
+                    ? new ExecutionServerFrame { Type = ExecutionFrameTypes.Error, ErrorType = errorType, Error = session.ErrorMessage }
+                    : new ExecutionServerFrame { Type = ExecutionFrameTypes.Exit, ExitCode = session.ExitCode ?? -1 };
+                await SendAsync(terminal, cancellationToken).ConfigureAwait(false);
+                await CloseAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(long Offset, bool Sent)> SendChunkAsync(OutputBuffer output, string type, long offset, byte[] buffer, CancellationToken cancellationToken)
+    {
+        int count = output.Read(offset, buffer, out long actual, out bool completed);
+        if (count == 0)
+        {
+            return (Math.Max(offset, actual), false);
+        }
+
+        int skip = actual > offset ? Utf8Chunker.LeadingContinuationBytes(buffer.AsSpan(0, count)) : 0;
+        var span = buffer.AsSpan(skip, count - skip);
+        bool atEnd = completed && actual + count >= output.End;
+        int length = atEnd ? span.Length : Utf8Chunker.CompletePrefixLength(span);
+        if (length == 0)
+        {
+            return (actual + skip, skip > 0);
+        }
+
+        await SendAsync(new ExecutionServerFrame { Type = type, Data = Utf8Chunker.Decode(span[..length]), Offset = actual + skip }, cancellationToken).ConfigureAwait(false);
+        return (actual + skip + length, true);
+    }
+
+    private async Task ReceiveLoopAsync(CommandSession session, CancellationTokenSource clientGone)
+    {
+        try
+        {
+            while (!clientGone.IsCancellationRequested)
+            {
+                var frame = await ReceiveFrameAsync(clientGone.Token).ConfigureAwait(false);
+                if (frame is null)
+                {
+                    break;
+                }
+
+                switch (frame.Type)
+                {
+                    case ExecutionFrameTypes.Kill:
+                        session.Kill();
+                        break;
+                    case ExecutionFrameTypes.Input when frame.Data is not null:
+                        _box.Touch(_boxes.Time);
+                        await session.SendInputAsync(frame.Data, clientGone.Token).ConfigureAwait(false);
+                        break;
+                    case ExecutionFrameTypes.CloseStdin:
+                        session.CloseStdin();
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+        }
+        finally
+        {
+            await clientGone.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ExecutionClientFrame?> ReceiveFrameAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter();
+        while (true)
+        {
+            var memory = buffer.GetMemory(8192);
+            var result = await _socket.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            buffer.Advance(result.Count);
+            if (buffer.Length > MaxClientMessageBytes)
+            {
+                await _socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too big", CancellationToken.None).ConfigureAwait(false);
+                return null;
+            }
+
+            if (result.EndOfMessage)
+            {
+                break;
+            }
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<ExecutionClientFrame>(buffer.WrittenSpan, SandboxJson.Options) ?? new ExecutionClientFrame();
+        }
+        catch (JsonException)
+        {
+            return new ExecutionClientFrame { Type = "invalid" };
+        }
+    }
+
+    private async Task SendErrorAndCloseAsync(string type, string message, CancellationToken cancellationToken)
+    {
+        await SendAsync(new ExecutionServerFrame { Type = ExecutionFrameTypes.Error, ErrorType = type, Error = message }, cancellationToken).ConfigureAwait(false);
+        await CloseAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task SendAsync(ExecutionServerFrame frame, CancellationToken cancellationToken)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(frame, SandboxJson.Options);
+        return _socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    }
+
+    private async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class ArrayBufferWriter
+    {
+        private byte[] _buffer = new byte[8192];
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, Length);
+
+        public Memory<byte> GetMemory(int size)
+        {
+            if (_buffer.Length - Length < size)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + size));
+            }
+
+            return _buffer.AsMemory(Length);
+        }
+
+        public void Advance(int count) => Length += count;
+    }
+}

@@ -1,0 +1,206 @@
+using System.Runtime.InteropServices;
+
+namespace Sandbox.Server.Files;
+
+/// <summary>The few Linux system calls the server needs that .NET does not expose (path resolution confined to a root).</summary>
+internal static unsafe partial class LibC
+{
+    public const int ENOENT = 2;
+    public const int EACCES = 13;
+    public const int EEXIST = 17;
+    public const int ENOTDIR = 20;
+    public const int EISDIR = 21;
+    public const int EINVAL = 22;
+    public const int ENOSPC = 28;
+    public const int ELOOP = 40;
+    public const int ENOTEMPTY = 39;
+    public const int EPERM = 1;
+    public const int EXDEV = 18;
+    public const int EAGAIN = 11;
+
+    public const int AT_FDCWD = -100;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const int AT_REMOVEDIR = 0x200;
+    public const int AT_EMPTY_PATH = 0x1000;
+
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
+    public const ulong RESOLVE_NO_SYMLINKS = 0x04;
+    public const ulong RESOLVE_BENEATH = 0x08;
+    public const ulong RESOLVE_IN_ROOT = 0x10;
+
+    public const int O_RDONLY = 0;
+    public const int O_WRONLY = 1;
+    public const int O_RDWR = 2;
+    public const int O_CREAT = 0x40;
+    public const int O_EXCL = 0x80;
+    public const int O_TRUNC = 0x200;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_PATH = 0x200000;
+
+    private static readonly bool IsArm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
+
+    public static int O_DIRECTORY => IsArm ? 0x4000 : 0x10000;
+
+    public static int O_NOFOLLOW => IsArm ? 0x8000 : 0x20000;
+
+    private const long SysOpenat2 = 437;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall4(long number, long a1, long a2, long a3, long a4);
+
+    /// <summary>openat2(2); returns the fd or -1 with errno in <see cref="Marshal.GetLastPInvokeError"/>.</summary>
+    public static int OpenAt2(int dirFd, string path, int flags, uint mode, ulong resolve)
+    {
+        var how = new OpenHow { Flags = (ulong)(uint)(flags | O_CLOEXEC), Mode = mode, Resolve = resolve };
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return (int)Syscall4(SysOpenat2, dirFd, (long)p, (long)&how, sizeof(OpenHow));
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
+
+    [LibraryImport("libc", EntryPoint = "mkdirat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int MkdirAt(int dirFd, string name, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int UnlinkAt(int dirFd, string name, int flags);
+
+    [LibraryImport("libc", EntryPoint = "symlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int SymlinkAt(string target, int dirFd, string name);
+
+    [LibraryImport("libc", EntryPoint = "linkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int LinkAt(int oldDirFd, string oldName, int newDirFd, string newName, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fchownat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int FchownAt(int dirFd, string name, int uid, int gid, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int Fchmod(int fd, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "mkfifoat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int MkfifoAt(int dirFd, string name, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int UtimensAt(int dirFd, string name, long* times, int flags);
+
+    /// <summary>Sets atime and mtime of <paramref name="name"/> (not following a final symlink).</summary>
+    public static int SetTimes(int dirFd, string name, DateTimeOffset modified)
+    {
+        long seconds = modified.ToUnixTimeSeconds();
+        long* times = stackalloc long[4] { seconds, 0, seconds, 0 };
+        return UtimensAt(dirFd, name, times, AT_SYMLINK_NOFOLLOW);
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int StatxNative(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>statx(2) of an open fd (AT_EMPTY_PATH) or of a name relative to a directory fd.</summary>
+    public static int Statx(int dirFd, string path, int flags, out FileStatus status)
+    {
+        byte* buffer = stackalloc byte[256];
+        int rc = StatxNative(dirFd, path, flags, 0xFFF, buffer);
+        if (rc != 0)
+        {
+            status = default;
+            return rc;
+        }
+
+        status = new FileStatus(
+            Mode: *(ushort*)(buffer + 28),
+            Uid: *(uint*)(buffer + 20),
+            Gid: *(uint*)(buffer + 24),
+            Inode: *(ulong*)(buffer + 32),
+            Size: *(long*)(buffer + 40),
+            ModifiedSeconds: *(long*)(buffer + 112),
+            ModifiedNanoseconds: *(uint*)(buffer + 120));
+        return 0;
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
+    private static partial IntPtr FdOpenDir(int fd);
+
+    [LibraryImport("libc", EntryPoint = "readdir", SetLastError = true)]
+    private static partial IntPtr ReadDir(IntPtr dir);
+
+    [LibraryImport("libc", EntryPoint = "closedir", SetLastError = true)]
+    private static partial int CloseDir(IntPtr dir);
+
+    /// <summary>Lists the entries of an open directory (the fd is duplicated; the caller keeps ownership).</summary>
+    public static List<(string Name, byte Type)> ListDirectory(int dirFd)
+    {
+        int dup = Dup(dirFd);
+        if (dup < 0)
+        {
+            throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "open directory");
+        }
+
+        IntPtr dir = FdOpenDir(dup);
+        if (dir == IntPtr.Zero)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            Close(dup);
+            throw FileSystemErrors.FromErrno(errno, "open directory");
+        }
+
+        var result = new List<(string, byte)>();
+        try
+        {
+            // Rewind: the duplicated fd shares the offset with the original.
+            RewindDir(dir);
+            while (true)
+            {
+                IntPtr entry = ReadDir(dir);
+                if (entry == IntPtr.Zero)
+                {
+                    break;
+                }
+
+                byte type = *((byte*)entry + 18);
+                string name = Marshal.PtrToStringUTF8(entry + 19) ?? "";
+                if (name is "." or "..")
+                {
+                    continue;
+                }
+
+                result.Add((name, type));
+            }
+        }
+        finally
+        {
+            CloseDir(dir);
+        }
+
+        return result;
+    }
+
+    [LibraryImport("libc", EntryPoint = "rewinddir")]
+    private static partial void RewindDir(IntPtr dir);
+
+    public const byte DT_DIR = 4;
+    public const byte DT_REG = 8;
+    public const byte DT_LNK = 10;
+    public const byte DT_UNKNOWN = 0;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+}

@@ -1,0 +1,36 @@
+namespace Sandbox.Server;
+
+/// <summary>Settings of the local sandbox server (bindable from configuration section <c>SandboxServer</c>).</summary>
+public sealed class SandboxServerOptions
+{
+    /// <summary>Folder holding box and snapshot state. Default: <c>$XDG_DATA_HOME/sandbox-server</c> or <c>~/.local/share/sandbox-server</c>.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>API key every request must send as <c>X-Api-Key</c>. Generated at start when null.</summary>
+    /// <remarks>Never logged.</remarks>
+    public string? ApiKey { get; set; }
+
+    /// <summary>vCPUs of a box whose create call does not say (enforced as a CFS quota where cgroups allow).</summary>
+    public int DefaultVcpus { get; set; } = 2;
+
+    /// <summary>Memory limit of a box whose create call does not say.</summary>
+    public long DefaultMemoryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Maximum number of processes (and threads) per box.</summary>
+    public int PidsLimit { get; set; } = 1024;
+
+    /// <summary>idle_ttl_seconds when the create call omits it (0 disables).</summary>
+    public int DefaultIdleTtlSeconds { get; set; } = 600;
+
+    /// <summary>delete_after_stop_seconds when the create call omits it (0 disables).</summary>
+    public int DefaultDeleteAfterStopSeconds { get; set; } = 14 * 24 * 3600;
+
+    /// <summary>Bytes of stdout and of stderr kept per command for reattachment (a ring buffer: older output is dropped).</summary>
+    public int OutputBufferBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Largest accepted file upload.</summary>
+    public long MaxUploadBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>How often idle boxes are stopped and expired stopped boxes deleted.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Sandbox.Server;
+using Sandbox.Server.Api;
+using Sandbox.Server.Runtime;
+using Sandbox.Server.Snapshots;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the local sandbox server's services.</summary>
+public static class SandboxServerServiceCollectionExtensions
+{
+    /// <summary>Adds the box runtime, snapshot store and background sweeps used by <c>MapSandboxApi</c>.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Optional settings.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddSandboxServer(this IServiceCollection services, Action<SandboxServerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var optionsBuilder = services.AddOptions<SandboxServerOptions>();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<SandboxServerOptions>>().Value);
+        services.TryAddSingleton(_ => HostCapabilities.Probe());
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<SandboxServerOptions>();
+            string apiKey = options.ApiKey is { Length: > 0 } key ? key
+                : Environment.GetEnvironmentVariable("SANDBOX_SERVER_API_KEY") is { Length: > 0 } env ? env
+                : "lsv2_local_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            return new ServerState(apiKey, new DataDirectory(options.DataDirectory ?? DefaultDataDirectory()), ownsDataDirectory: false);
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var state = sp.GetRequiredService<ServerState>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Server");
+            var snapshots = new SnapshotStore(state.Data, time, logger);
+            snapshots.Initialize();
+            var manager = new BoxManager(state.Data, snapshots, sp.GetRequiredService<HostCapabilities>(),
+                sp.GetServices<IBoxStartContributor>(), sp.GetRequiredService<SandboxServerOptions>(), time, logger);
+            manager.Initialize();
+            return manager;
+        });
+        services.TryAddSingleton<ApiKeyEndpointFilter>();
+        services.TryAddSingleton<ApiErrorEndpointFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BoxSweeper>());
+        return services;
+    }
+
+    /// <summary><c>$XDG_DATA_HOME/sandbox-server</c>, else <c>~/.local/share/sandbox-server</c>.</summary>
+    internal static string DefaultDataDirectory()
+    {
+        string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        string root = xdg is { Length: > 0 } ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(root, "sandbox-server");
+    }
+}

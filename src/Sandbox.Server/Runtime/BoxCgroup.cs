@@ -1,0 +1,111 @@
+using System.Globalization;
+
+namespace Sandbox.Server.Runtime;
+
+/// <summary>The cgroups of one box: the files its processes join, OOM accounting, and per-command sub-groups.</summary>
+internal sealed class BoxCgroup
+{
+    private readonly CgroupMode _mode;
+    private readonly IReadOnlyList<string> _groups;
+    private readonly string? _memoryGroup;
+    private readonly string? _pidsGroup;
+    private int _commandCounter;
+
+    public BoxCgroup(CgroupMode mode, IReadOnlyList<string> groups, IReadOnlyList<string> initJoinFiles, string? memoryGroup, string? pidsGroup)
+    {
+        _mode = mode;
+        _groups = groups;
+        InitJoinFiles = initJoinFiles;
+        _memoryGroup = memoryGroup;
+        _pidsGroup = pidsGroup;
+    }
+
+    /// <summary>cgroup.procs files the box launcher writes its pid into before it starts the box.</summary>
+    public IReadOnlyList<string> InitJoinFiles { get; }
+
+    /// <summary>Creates a sub-group for one command so its whole process tree can be found and killed.</summary>
+    public CommandCgroup CreateCommandGroup()
+    {
+        int n = Interlocked.Increment(ref _commandCounter);
+        string name = "c" + n.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        if (_mode == CgroupMode.V2)
+        {
+            string group = Path.Combine(_groups[0], name);
+            Directory.CreateDirectory(group);
+            return new CommandCgroup(_mode, group, [Path.Combine(group, "cgroup.procs")]);
+        }
+
+        var joins = new List<string>();
+        string? commandGroup = null;
+        foreach (string g in _groups)
+        {
+            if (g == _pidsGroup)
+            {
+                commandGroup = Path.Combine(g, name);
+                Directory.CreateDirectory(commandGroup);
+                joins.Add(Path.Combine(commandGroup, "cgroup.procs"));
+            }
+            else
+            {
+                joins.Add(Path.Combine(g, "cgroup.procs"));
+            }
+        }
+
+        return new CommandCgroup(_mode, commandGroup, joins);
+    }
+
+    /// <summary>How many processes of the box the kernel has OOM-killed so far.</summary>
+    public long OomKillCount()
+    {
+        if (_memoryGroup is null)
+        {
+            return 0;
+        }
+
+        string file = Path.Combine(_memoryGroup, _mode == CgroupMode.V2 ? "memory.events" : "memory.oom_control");
+        try
+        {
+            foreach (string line in File.ReadLines(file))
+            {
+                if (line.StartsWith("oom_kill ", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(9), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return 0;
+    }
+
+    /// <summary>Removes the groups (after the box's processes are gone). Best effort with a few retries.</summary>
+    public async Task DeleteAsync()
+    {
+        foreach (string group in _groups)
+        {
+            for (int attempt = 0; attempt < 20; attempt++)
+            {
+                try
+                {
+                    foreach (string sub in Directory.GetDirectories(group))
+                    {
+                        CommandCgroup.KillAndRemove(_mode, sub);
+                    }
+
+                    if (Directory.Exists(group))
+                    {
+                        Directory.Delete(group);
+                    }
+
+                    break;
+                }
+                catch (IOException)
+                {
+                    await Task.Delay(25).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Sandbox.Server.Diagnostics;
+
+namespace Sandbox.Server.Runtime;
+
+/// <summary>
+/// Starts a box: a private mount namespace that mounts the box's loop disk and overlays, then bubblewrap with new
+/// user (uids 0-65535 mapped 1:1, so in-box root has no host capabilities), pid, net, ipc and uts namespaces running a
+/// tiny init. Commands later enter the box with nsenter.
+/// </summary>
+internal sealed class BoxLauncher
+{
+    private const int MappedIds = 65536;
+
+    // Runs as: unshare -m --propagation private /bin/sh -c SCRIPT box-launch <cgroup.procs files...> --mounts <specs...> -- bwrap ...
+    // Every value arrives as a positional argument; nothing is interpolated into the script text.
+    private const string LaunchScript = """
+        set -e
+        while [ "$1" != "--mounts" ]; do echo $$ > "$1"; shift; done
+        shift
+        while [ "$1" != "--" ]; do
+          case "$1" in
+            loop) mount -o loop,nosuid,nodev "$2" "$3"; shift 3 ;;
+            mkdir) mkdir -p "$2"; shift 2 ;;
+            overlay) mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$5"; shift 5 ;;
+            *) echo "box-launch: unknown step $1" >&2; exit 2 ;;
+          esac
+        done
+        shift
+        exec "$@"
+        """;
+
+    private const string InitScript = "echo ready >&2; exec </dev/null >/dev/null 2>&1; exec sleep infinity 2>/dev/null || while :; do sleep 3600; done";
+
+    private readonly HostCapabilities _host;
+    private readonly ILogger _logger;
+
+    public BoxLauncher(HostCapabilities host, ILogger logger)
+    {
+        _host = host;
+        _logger = logger;
+    }
+
+    public async Task<RunningBox> LaunchAsync(BoxLaunchSpec spec, CancellationToken cancellationToken)
+    {
+        string merged = Path.Combine(spec.DiskDirectory, "merged");
+        Directory.CreateDirectory(spec.DiskDirectory);
+        var psi = new ProcessStartInfo(_host.UnsharePath!)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        foreach (string arg in (string[])["-m", "--propagation", "private", "/bin/sh", "-c", LaunchScript, "box-launch"])
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        foreach (string join in spec.Cgroup?.InitJoinFiles ?? [])
+        {
+            psi.ArgumentList.Add(join);
+        }
+
+        psi.ArgumentList.Add("--mounts");
+        if (spec.DiskImage is not null)
+        {
+            Add(psi, "loop", spec.DiskImage, spec.DiskDirectory);
+        }
+
+        Add(psi, "mkdir", merged);
+        foreach (var overlay in spec.Overlays)
+        {
+            string upper = Path.Combine(spec.DiskDirectory, "up", overlay.Key);
+            string work = Path.Combine(spec.DiskDirectory, "wk", overlay.Key);
+            Add(psi, "mkdir", upper);
+            Add(psi, "mkdir", work);
+            string target = overlay.Target == "/" ? merged : merged + overlay.Target;
+            Add(psi, "overlay", string.Join(':', overlay.LowerDirs), upper, work, target);
+        }
+
+        psi.ArgumentList.Add("--");
+        Add(psi, _host.BwrapPath!, "--unshare-user", "--userns-block-fd", "0", "--info-fd", "1");
+        Add(psi, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox", "--die-with-parent");
+        Add(psi, "--bind", merged, "/", "--proc", "/proc", "--dev", "/dev");
+        Add(psi, "--size", spec.TmpfsBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp");
+        foreach (string masked in spec.MaskedFiles)
+        {
+            Add(psi, "--ro-bind-try", "/dev/null", masked);
+        }
+
+        foreach (var bind in spec.ReadOnlyBinds)
+        {
+            Add(psi, "--ro-bind", bind.Source, bind.Destination);
+        }
+
+        Add(psi, "--chdir", "/", "--", "/bin/sh", "-c", InitScript);
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the box launcher.");
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            int initPid = await ReadChildPidAsync(process, timeout.Token).ConfigureAwait(false);
+            string map = $"0 0 {MappedIds}";
+            await File.WriteAllTextAsync($"/proc/{initPid}/uid_map", map, CancellationToken.None).ConfigureAwait(false);
+            await File.WriteAllTextAsync($"/proc/{initPid}/gid_map", map, CancellationToken.None).ConfigureAwait(false);
+            await process.StandardInput.WriteAsync("x").ConfigureAwait(false);
+            await process.StandardInput.FlushAsync(timeout.Token).ConfigureAwait(false);
+            process.StandardInput.Close();
+            string? line = await process.StandardError.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+            if (line != "ready")
+            {
+                string rest = await ReadRestAsync(process.StandardError).ConfigureAwait(false);
+                throw new BoxStartException($"The box did not start: {(line + "\n" + rest).Trim()}");
+            }
+
+            _ = DrainAsync(process, spec.BoxId);
+            return new RunningBox(process, initPid, spec.Cgroup);
+        }
+        catch (Exception e) when (e is not BoxStartException)
+        {
+            Kill(process);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            string stderr = await ReadRestAsync(process.StandardError).ConfigureAwait(false);
+            throw new BoxStartException($"The box did not start: {(stderr.Length > 0 ? stderr.Trim() : e.Message)}", e);
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+    }
+
+    private static async Task<int> ReadChildPidAsync(Process process, CancellationToken cancellationToken)
+    {
+        var text = new System.Text.StringBuilder();
+        while (true)
+        {
+            string? line = await process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                ?? throw new BoxStartException("The box launcher exited before reporting the box's init process: "
+                    + (await ReadRestAsync(process.StandardError).ConfigureAwait(false)).Trim());
+            text.Append(line);
+            if (line.StartsWith('}'))
+            {
+                break;
+            }
+        }
+
+        using var doc = JsonDocument.Parse(text.ToString());
+        return doc.RootElement.GetProperty("child-pid").GetInt32();
+    }
+
+    private static async Task<string> ReadRestAsync(StreamReader reader)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            return await reader.ReadToEndAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return "";
+        }
+    }
+
+    private async Task DrainAsync(Process process, string boxId)
+    {
+        try
+        {
+            while (await process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                Log.BoxLauncherOutput(_logger, boxId, line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    internal static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: false);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+    }
+
+    private static void Add(ProcessStartInfo psi, params string[] args)
+    {
+        foreach (string arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Sandbox.Server.Files;
+
+namespace Sandbox.Server.Runtime;
+
+/// <summary>The cgroup of one command (its whole process tree, including daemonised children).</summary>
+internal sealed class CommandCgroup
+{
+    private readonly CgroupMode _mode;
+    private readonly string? _group;
+
+    public CommandCgroup(CgroupMode mode, string? group, IReadOnlyList<string> joinFiles)
+    {
+        _mode = mode;
+        _group = group;
+        JoinFiles = joinFiles;
+    }
+
+    public IReadOnlyList<string> JoinFiles { get; }
+
+    public bool CanKillTree => _group is not null;
+
+    /// <summary>SIGKILLs every process in the group.</summary>
+    public void KillAll()
+    {
+        if (_group is not null)
+        {
+            KillAll(_mode, _group);
+        }
+    }
+
+    public void Remove()
+    {
+        if (_group is not null)
+        {
+            KillAndRemove(_mode, _group);
+        }
+    }
+
+    internal static void KillAll(CgroupMode mode, string group)
+    {
+        if (mode == CgroupMode.V2 && CgroupController.TryWrite(Path.Combine(group, "cgroup.kill"), "1"))
+        {
+            return;
+        }
+
+        for (int round = 0; round < 50; round++)
+        {
+            string[] pids;
+            try
+            {
+                pids = File.ReadAllLines(Path.Combine(group, "cgroup.procs"));
+            }
+            catch (IOException)
+            {
+                return;
+            }
+
+            if (pids.Length == 0)
+            {
+                return;
+            }
+
+            foreach (string pid in pids)
+            {
+                if (int.TryParse(pid, NumberStyles.Integer, CultureInfo.InvariantCulture, out int p))
+                {
+                    LibC.Kill(p, 9);
+                }
+            }
+        }
+    }
+
+    internal static void KillAndRemove(CgroupMode mode, string group)
+    {
+        KillAll(mode, group);
+        for (int attempt = 0; attempt < 40; attempt++)
+        {
+            try
+            {
+                if (Directory.Exists(group))
+                {
+                    Directory.Delete(group);
+                }
+
+                return;
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(5);
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Sandbox.Client.Protocol;
+
+namespace Sandbox.Server.Runtime;
+
+/// <summary>run_config layering (snapshot → sandbox → command): user and work_dir replace, env_vars merge key by key.</summary>
+internal static class RunConfigs
+{
+    public static RunConfig? Layer(RunConfig? lower, RunConfig? upper)
+    {
+        if (lower is null)
+        {
+            return upper;
+        }
+
+        if (upper is null)
+        {
+            return lower;
+        }
+
+        Dictionary<string, string>? env = null;
+        if (lower.EnvVars is not null || upper.EnvVars is not null)
+        {
+            env = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (k, v) in lower.EnvVars ?? new Dictionary<string, string>())
+            {
+                env[k] = v;
+            }
+
+            foreach (var (k, v) in upper.EnvVars ?? new Dictionary<string, string>())
+            {
+                env[k] = v;
+            }
+        }
+
+        return new RunConfig
+        {
+            User = upper.User ?? lower.User,
+            WorkDir = upper.WorkDir ?? lower.WorkDir,
+            EnvVars = env,
+        };
+    }
+}

@@ -1,0 +1,355 @@
+using System.Collections.Concurrent;
+using Sandbox.Client.Protocol;
+using Sandbox.Server.Api;
+using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Runtime;
+
+namespace Sandbox.Server.Snapshots;
+
+/// <summary>All snapshots: the built-in <c>default</c> (host system directories), imported root filesystems and captures.</summary>
+/// <remarks>Thread-safe.</remarks>
+internal sealed class SnapshotStore
+{
+    public const string DefaultName = "default";
+    private static readonly string[] HostSystemEntries = ["usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+    private static readonly string[] SkeletonDirectories = ["usr", "etc", "home/user", "root", "tmp", "var/tmp", "opt", "srv", "mnt", "media", "run", "proc", "dev", "sys"];
+    private static readonly string[] SensitiveHostFiles = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers"];
+
+    private readonly DataDirectory _data;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SnapshotImporter _importer;
+    private readonly ConcurrentDictionary<string, SnapshotRecord> _snapshots = new(StringComparer.Ordinal);
+    private readonly object _createGate = new();
+
+    public SnapshotStore(DataDirectory data, TimeProvider time, ILogger logger)
+    {
+        _data = data;
+        _time = time;
+        _logger = logger;
+        _importer = new SnapshotImporter(logger);
+    }
+
+    public SnapshotRecord Default { get; private set; } = null!;
+
+    public void Initialize()
+    {
+        foreach (string dir in Directory.GetDirectories(_data.Snapshots))
+        {
+            string meta = Path.Combine(dir, "snapshot.json");
+            if (!File.Exists(meta))
+            {
+                continue;
+            }
+
+            try
+            {
+                var record = AtomicFile.ReadJson<SnapshotRecord>(meta);
+                if (record is null)
+                {
+                    continue;
+                }
+
+                if (record.Status == SnapshotStatus.Building)
+                {
+                    record.Status = SnapshotStatus.Failed;
+                    record.StatusMessage = "The server restarted while this snapshot was being built; create it again.";
+                    Save(record);
+                }
+
+                _snapshots[record.Id] = record;
+            }
+            catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+            {
+                Log.SnapshotLoadFailed(_logger, dir, e);
+            }
+        }
+
+        Default = _snapshots.Values.FirstOrDefault(s => s.Name == DefaultName && s.Kind == SnapshotKind.Host) ?? CreateDefault();
+        EnsureSkeleton(Default);
+    }
+
+    private SnapshotRecord CreateDefault()
+    {
+        var now = _time.GetUtcNow();
+        var record = new SnapshotRecord
+        {
+            Id = Guid.NewGuid().ToString(),
+            Name = DefaultName,
+            Status = SnapshotStatus.Ready,
+            Kind = SnapshotKind.Host,
+            CreatedAt = now,
+            UpdatedAt = now,
+            DockerImage = "host",
+            RunConfig = new RunConfig { User = "0", WorkDir = "/home/user" },
+        };
+        Directory.CreateDirectory(_data.SnapshotDirectory(record.Id));
+        Save(record);
+        _snapshots[record.Id] = record;
+        return record;
+    }
+
+    private string SkeletonPath(SnapshotRecord hostSnapshot) => Path.Combine(_data.SnapshotDirectory(hostSnapshot.Id), "skel");
+
+    private void EnsureSkeleton(SnapshotRecord record)
+    {
+        string skel = SkeletonPath(record);
+        foreach (string dir in SkeletonDirectories)
+        {
+            Directory.CreateDirectory(Path.Combine(skel, dir));
+        }
+
+        foreach (string entry in HostSystemEntries)
+        {
+            var info = new FileInfo("/" + entry);
+            string target = Path.Combine(skel, entry);
+            if (info.LinkTarget is { } link)
+            {
+                if (new FileInfo(target).LinkTarget is null)
+                {
+                    if (Directory.Exists(target))
+                    {
+                        Directory.Delete(target);
+                    }
+
+                    File.CreateSymbolicLink(target, link);
+                }
+            }
+            else if (Directory.Exists("/" + entry))
+            {
+                Directory.CreateDirectory(target);
+            }
+        }
+    }
+
+    public void Save(SnapshotRecord record) => AtomicFile.WriteJson(_data.SnapshotMetadata(record.Id), record);
+
+    /// <summary>Finds a snapshot by id, by name, or by a Docker-style <c>name:tag</c> (tag ignored; newest ready wins).</summary>
+    public SnapshotRecord? Find(string idOrName)
+    {
+        if (_snapshots.TryGetValue(idOrName, out var byId))
+        {
+            return byId;
+        }
+
+        string name = idOrName.EndsWith(":latest", StringComparison.Ordinal) ? idOrName[..^7] : idOrName;
+        return _snapshots.Values
+            .Where(s => s.Name == name)
+            .OrderByDescending(s => s.Status == SnapshotStatus.Ready)
+            .ThenByDescending(s => s.CreatedAt)
+            .FirstOrDefault();
+    }
+
+    public IReadOnlyList<SnapshotRecord> List() => [.. _snapshots.Values.OrderBy(s => s.CreatedAt)];
+
+    /// <summary>The overlays (and masked host files) a box from <paramref name="snapshot"/> is built from.</summary>
+    public (IReadOnlyList<OverlayMount> Overlays, IReadOnlyList<string> Masked) MountPlan(SnapshotRecord snapshot)
+    {
+        var overlays = new List<OverlayMount>();
+        if (snapshot.Kind == SnapshotKind.Host)
+        {
+            overlays.Add(new OverlayMount("/", "root", Lowers(snapshot, "root", SkeletonPath(Default))));
+            foreach (string entry in HostSystemEntries)
+            {
+                var info = new FileInfo("/" + entry);
+                if (info.LinkTarget is null && Directory.Exists("/" + entry))
+                {
+                    overlays.Add(new OverlayMount("/" + entry, entry, Lowers(snapshot, entry, "/" + entry)));
+                }
+            }
+
+            return (overlays, [.. SensitiveHostFiles.Where(File.Exists)]);
+        }
+
+        overlays.Add(new OverlayMount("/", "root", Lowers(snapshot, "root", snapshot.RootfsPath!)));
+        return (overlays, []);
+    }
+
+    private static List<string> Lowers(SnapshotRecord snapshot, string key, string baseDir)
+    {
+        var lowers = new List<string>();
+        foreach (string layer in snapshot.Layers)
+        {
+            string dir = Path.Combine(layer, key);
+            if (Directory.Exists(dir))
+            {
+                lowers.Add(dir);
+            }
+        }
+
+        lowers.Add(baseDir);
+        return lowers;
+    }
+
+    /// <summary>POST /snapshots: imports a local root filesystem folder or a docker-save / OCI archive.</summary>
+    public SnapshotRecord CreateFromImage(CreateSnapshotRequest request)
+    {
+        ValidateName(request.Name);
+        if (string.IsNullOrWhiteSpace(request.DockerImage))
+        {
+            throw ApiException.Validation("docker_image", "docker_image is required");
+        }
+
+        if (request.FsCapacityBytes < 0)
+        {
+            throw ApiException.Validation("fs_capacity_bytes", "fs_capacity_bytes must be >= 0");
+        }
+
+        if (request.RegistryId is not null)
+        {
+            throw ApiException.Validation("registry_id", "registry_id is not supported by the local sandbox server: it cannot pull from registries (offline). Export the image with `docker save IMAGE -o image.tar` and pass the archive path as docker_image.");
+        }
+
+        ValidateRunConfig(request.RunConfig, "run_config");
+        var source = SnapshotImporter.ResolveSource(request.DockerImage);
+        var now = _time.GetUtcNow();
+        var record = new SnapshotRecord
+        {
+            Id = Guid.NewGuid().ToString(),
+            Name = request.Name,
+            Status = SnapshotStatus.Building,
+            Kind = SnapshotKind.Rootfs,
+            FsCapacityBytes = request.FsCapacityBytes,
+            DockerImage = request.DockerImage,
+            CreatedAt = now,
+            UpdatedAt = now,
+            RunConfig = request.RunConfig,
+        };
+        AddNew(record);
+        string rootfs = Path.Combine(_data.SnapshotDirectory(record.Id), "rootfs");
+        record.RootfsPath = rootfs;
+        Save(record);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var imageConfig = await _importer.ImportAsync(source, rootfs, CancellationToken.None).ConfigureAwait(false);
+                record.RunConfig = RunConfigs.Layer(imageConfig?.RunConfig, request.RunConfig);
+                record.ImageDigest = imageConfig?.Digest;
+                record.FsUsedBytes = DirectorySize(rootfs);
+                record.Status = SnapshotStatus.Ready;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.SnapshotBuildFailed(_logger, record.Id, e);
+                record.Status = SnapshotStatus.Failed;
+                record.StatusMessage = e is SnapshotImportException ? e.Message : "Snapshot build failed: " + e.Message;
+            }
+
+            record.UpdatedAt = _time.GetUtcNow();
+            Save(record);
+        });
+        return record;
+    }
+
+    /// <summary>Captures the writable layers of a running box (files only) into a new snapshot on top of the box's snapshot.</summary>
+    public async Task<SnapshotRecord> CaptureAsync(SnapshotRecord parent, string boxId, string upperRoot, string name, long? fsCapacityBytes, RunConfig? runConfig, CancellationToken cancellationToken)
+    {
+        ValidateName(name);
+        var now = _time.GetUtcNow();
+        var record = new SnapshotRecord
+        {
+            Id = Guid.NewGuid().ToString(),
+            Name = name,
+            Status = SnapshotStatus.Building,
+            Kind = parent.Kind,
+            RootfsPath = parent.RootfsPath,
+            FsCapacityBytes = fsCapacityBytes ?? parent.FsCapacityBytes,
+            SourceSandboxId = boxId,
+            CreatedAt = now,
+            UpdatedAt = now,
+            RunConfig = runConfig,
+        };
+        AddNew(record);
+        string layer = Path.Combine(_data.SnapshotDirectory(record.Id), "layer");
+        try
+        {
+            await SnapshotImporter.CopyTreeAsync(upperRoot, layer, cancellationToken).ConfigureAwait(false);
+            record.Layers = [layer, .. parent.Layers];
+            record.FsUsedBytes = DirectorySize(layer) + (parent.FsUsedBytes ?? 0);
+            record.Status = SnapshotStatus.Ready;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            record.Status = SnapshotStatus.Failed;
+            record.StatusMessage = "Capture failed: " + e.Message;
+        }
+
+        record.UpdatedAt = _time.GetUtcNow();
+        Save(record);
+        return record;
+    }
+
+    private void AddNew(SnapshotRecord record)
+    {
+        lock (_createGate)
+        {
+            if (_snapshots.Values.Any(s => s.Name == record.Name && s.Status != SnapshotStatus.Failed))
+            {
+                throw ApiException.Structured(409, "Conflict", $"Snapshot name '{record.Name}' already in use");
+            }
+
+            Directory.CreateDirectory(_data.SnapshotDirectory(record.Id));
+            _snapshots[record.Id] = record;
+        }
+    }
+
+    /// <summary>Deletes a snapshot unless boxes or other snapshots are built on it.</summary>
+    public void Delete(string idOrName, Func<string, bool> usedByBox)
+    {
+        var record = Find(idOrName) ?? throw ApiException.SnapshotNotFound(idOrName);
+        if (record.Kind == SnapshotKind.Host && record.Layers.Count == 0)
+        {
+            throw ApiException.Structured(409, "Conflict", "The built-in 'default' snapshot cannot be deleted");
+        }
+
+        string layerPrefix = _data.SnapshotDirectory(record.Id) + Path.DirectorySeparatorChar;
+        if (_snapshots.Values.Any(s => s.Id != record.Id && (s.Layers.Any(l => l.StartsWith(layerPrefix, StringComparison.Ordinal))
+            || (s.RootfsPath?.StartsWith(layerPrefix, StringComparison.Ordinal) ?? false))))
+        {
+            throw ApiException.Structured(409, "Conflict", $"Snapshot '{record.Id}' is in use by other snapshots captured from it");
+        }
+
+        if (usedByBox(record.Id))
+        {
+            throw ApiException.Structured(409, "Conflict", $"Snapshot '{record.Id}' is in use by existing sandboxes; delete them first");
+        }
+
+        _snapshots.TryRemove(record.Id, out _);
+        _ = Task.Run(() => SnapshotImporter.DeleteTree(_data.SnapshotDirectory(record.Id)));
+    }
+
+    internal static void ValidateName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw ApiException.Validation("name", "name is required");
+        }
+
+        if (name.Length > 128 || name.Any(c => char.IsControl(c) || c == '/'))
+        {
+            throw ApiException.Validation("name", "name must be at most 128 characters without '/' or control characters");
+        }
+    }
+
+    internal static void ValidateRunConfig(RunConfig? runConfig, string field)
+    {
+        if (runConfig?.WorkDir is { } dir && !dir.StartsWith('/'))
+        {
+            throw ApiException.Validation(field, "run_config.work_dir must be an absolute path");
+        }
+    }
+
+    internal static long DirectorySize(string path)
+    {
+        try
+        {
+            return new DirectoryInfo(path).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true })
+                .Sum(f => f.Length);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
