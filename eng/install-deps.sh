@@ -9,6 +9,8 @@ command -v bwrap >/dev/null 2>&1 || packages+=(bubblewrap)
 command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || packages+=(util-linux)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
+command -v mkfs.ext4 >/dev/null 2>&1 || packages+=(e2fsprogs)   # fs_capacity_bytes: loop-mounted ext4 per box
+command -v script >/dev/null 2>&1 || packages+=(bsdutils)       # pty commands (script)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fi

@@ -26,7 +26,7 @@ internal static class Program
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
-        builder.Services.AddSandboxServer(o =>
+        builder.Services.AddSandboxServer(builder.Configuration, o =>
         {
             builder.Configuration.GetSection("SandboxServer").Bind(o);
             if (dataDir is not null)
@@ -35,8 +35,7 @@ internal static class Program
             }
         });
         var app = builder.Build();
-        app.UseWebSockets();
-        app.MapSandboxApi();
+        app.UseSandboxServer();
         _ = app.Services.GetRequiredService<BoxManager>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var state = app.Services.GetRequiredService<ServerState>();

@@ -67,6 +67,7 @@ internal sealed class ExecutionSocket
                     Error = expired ? $"Session expired: {id}" : $"Command not found: {id}",
                 }, cancellationToken).ConfigureAwait(false);
                 await CloseAsync(cancellationToken).ConfigureAwait(false);
+                await DrainUntilClosedAsync().ConfigureAwait(false);
                 return;
             }
 
@@ -114,6 +115,9 @@ internal sealed class ExecutionSocket
         try
         {
             await StreamAsync(session, stdoutOffset, stderrOffset, clientGone.Token).ConfigureAwait(false);
+            // We sent our close frame: let the client answer it (cancelling a receive aborts the socket with a RST,
+            // which can discard the frames the client has not read yet).
+            await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
         }
         finally
         {
@@ -249,6 +253,22 @@ internal sealed class ExecutionSocket
     {
         await SendAsync(new ExecutionServerFrame { Type = ExecutionFrameTypes.Error, ErrorType = type, Error = message }, cancellationToken).ConfigureAwait(false);
         await CloseAsync(cancellationToken).ConfigureAwait(false);
+        await DrainUntilClosedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>After our close frame, waits (bounded) for the client's so the socket ends gracefully.</summary>
+    private async Task DrainUntilClosedAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (_socket.State == WebSocketState.CloseSent && await ReceiveFrameAsync(timeout.Token).ConfigureAwait(false) is not null)
+            {
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+        }
     }
 
     private Task SendAsync(ExecutionServerFrame frame, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Client;
 using Sandbox.Server.Runtime;
 using Sandbox.Server.Snapshots;
 
@@ -44,6 +45,16 @@ public sealed class LocalSandboxServer : IAsyncDisposable
     /// <summary>Limits of the create call this machine cannot enforce (empty when all are enforced).</summary>
     public IReadOnlyList<string> UnenforcedLimits => _app.Services.GetRequiredService<HostCapabilities>().UnenforcedLimits;
 
+    /// <summary>Creates a client for this server (endpoint and API key set). The caller owns and disposes it.</summary>
+    /// <param name="configure">Optional further client settings.</param>
+    /// <returns>A new client.</returns>
+    public SandboxClient CreateClient(Action<SandboxClientOptions>? configure = null)
+    {
+        var options = new SandboxClientOptions { Endpoint = Endpoint, ApiKey = ApiKey };
+        configure?.Invoke(options);
+        return new SandboxClient(options);
+    }
+
     /// <summary>Starts a server on <c>127.0.0.1</c>.</summary>
     /// <param name="options">Optional settings.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -69,21 +80,20 @@ public sealed class LocalSandboxServer : IAsyncDisposable
             k.Listen(IPAddress.Loopback, options.Port);
             k.Limits.MaxRequestBodySize = null;
         });
-        builder.Services.AddSandboxServer(o =>
-        {
-            options.Configure?.Invoke(o);
-            o.DataDirectory = dataDir;
-            o.ApiKey = options.ApiKey ?? o.ApiKey;
-        });
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<SandboxServerOptions>();
             string key = o.ApiKey ?? "lsv2_local_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
             return new ServerState(key, new DataDirectory(dataDir), ownsData);
         });
+        builder.Services.AddSandboxServer(o =>
+        {
+            options.Configure?.Invoke(o);
+            o.DataDirectory = dataDir;
+            o.ApiKey = options.ApiKey ?? o.ApiKey;
+        });
         var app = builder.Build();
-        app.UseWebSockets();
-        app.MapSandboxApi();
+        app.UseSandboxServer();
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

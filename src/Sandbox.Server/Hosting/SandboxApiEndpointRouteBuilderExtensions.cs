@@ -1,17 +1,32 @@
-using Sandbox.Server;
 using Sandbox.Server.Api;
+using Sandbox.Server.Networking;
 
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Maps the LangSmith-compatible sandbox API of the local server.</summary>
 public static class SandboxApiEndpointRouteBuilderExtensions
 {
+    /// <summary>
+    /// Adds WebSockets and service-URL routing to the pipeline and maps the sandbox API (<see cref="MapSandboxApi"/>).
+    /// </summary>
+    /// <param name="app">The application.</param>
+    /// <returns>The same application.</returns>
+    public static WebApplication UseSandboxServer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseWebSockets();
+        app.UseSandboxServiceRouting();
+        app.MapSandboxApi();
+        return app;
+    }
+
     /// <summary>Control-plane prefixes served (0.9 clients use the first, default 0.12 clients the second).</summary>
     internal static readonly string[] ControlPlanePrefixes = ["/v2/sandboxes", "/api/v2/sandboxes"];
 
     /// <summary>
     /// Maps the control plane at <c>/v2/sandboxes/...</c> and <c>/api/v2/sandboxes/...</c> and the data plane at
-    /// <c>/dp/{id}/...</c>. Requires <c>AddSandboxServer()</c> and <c>UseWebSockets()</c>.
+    /// <c>/dp/{id}/...</c> (including service-URL, download-link and tunnel endpoints). Requires <c>AddSandboxServer()</c>,
+    /// and <c>UseWebSockets()</c> plus <c>UseSandboxServer()</c>'s service routing; <see cref="UseSandboxServer"/> does all of it.
     /// </summary>
     /// <remarks>Every route requires the configured API key in the <c>X-Api-Key</c> header.</remarks>
     /// <param name="endpoints">The application's route builder.</param>
@@ -31,11 +46,12 @@ public static class SandboxApiEndpointRouteBuilderExtensions
         var dataPlane = endpoints.MapGroup("/dp/{id}").AddEndpointFilter<ApiErrorEndpointFilter>().AddEndpointFilter<ApiKeyEndpointFilter>();
         ExecuteEndpoints.Map(dataPlane);
         FileEndpoints.Map(dataPlane);
-        foreach (var extension in endpoints.ServiceProvider.GetServices<ISandboxApiExtension>())
+        foreach (var group in controlGroups)
         {
-            extension.Map(endpoints, controlGroups, dataPlane);
+            group.MapSandboxNetworkingControlPlane();
         }
 
+        dataPlane.MapSandboxTunnel();
         return endpoints;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sandbox.Server;
 using Sandbox.Server.Api;
+using Sandbox.Server.Networking;
 using Sandbox.Server.Runtime;
 using Sandbox.Server.Snapshots;
 
@@ -16,6 +17,14 @@ public static class SandboxServerServiceCollectionExtensions
     /// <param name="configure">Optional settings.</param>
     /// <returns>The same service collection.</returns>
     public static IServiceCollection AddSandboxServer(this IServiceCollection services, Action<SandboxServerOptions>? configure = null)
+        => services.AddSandboxServer(configuration: null, configure);
+
+    /// <summary>Adds the sandbox server, binding networking settings from <paramref name="configuration"/> (section <c>Networking</c>).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">Configuration root, or null.</param>
+    /// <param name="configure">Optional settings.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddSandboxServer(this IServiceCollection services, IConfiguration? configuration, Action<SandboxServerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var optionsBuilder = services.AddOptions<SandboxServerOptions>();
@@ -50,6 +59,9 @@ public static class SandboxServerServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyEndpointFilter>();
         services.TryAddSingleton<ApiErrorEndpointFilter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BoxSweeper>());
+        services.TryAddSingleton<IBoxNetworkDirectory, BoxNetworkDirectory>();
+        services.TryAddSingleton<IApiKeyValidator, ApiKeyValidator>();
+        services.AddSandboxNetworking(configuration);
         return services;
     }
 
