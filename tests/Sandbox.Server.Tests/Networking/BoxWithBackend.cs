@@ -27,7 +27,7 @@ internal sealed class BoxWithBackend : IDisposable
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         var root = Directory.CreateTempSubdirectory("netbox-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(root, "index.html"), "<!doctype html><html><head><title>Home</title></head><body style=\"background:#2a6\"><h1>Home page</h1><a id=\"next\" href=\"/docs/page2.html\">Second page</a></body></html>");
+        await File.WriteAllTextAsync(Path.Combine(root, "index.html"), "<!doctype html><html><head><title>Home</title></head><body style=\"background:#2a6\"><h1>Home page</h1><a id=\"next\" href=\"/docs/page2.html\">Second page</a><script>if (location.search.includes('follow')) document.getElementById('next').click();</script></body></html>");
         Directory.CreateDirectory(Path.Combine(root, "docs"));
         await File.WriteAllTextAsync(Path.Combine(root, "docs", "page2.html"), "<!doctype html><html><head><title>Two</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><h1>Second page reached</h1><p id=\"marker\">served from inside the box</p></body></html>");
         await File.WriteAllTextAsync(Path.Combine(root, "style.css"), "body { background: #36c; color: #fff; font-size: 32px; }");
