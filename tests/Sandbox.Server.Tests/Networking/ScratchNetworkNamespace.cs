@@ -15,15 +15,25 @@ internal sealed class ScratchNetworkNamespace : IDisposable
     {
         var info = new ProcessStartInfo("unshare")
         {
-            RedirectStandardOutput = false,
+            RedirectStandardOutput = true,
             RedirectStandardError = false,
             UseShellExecute = false,
         };
         info.ArgumentList.Add("--net");
         info.ArgumentList.Add("sh");
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("ip link set lo up && exec " + shellCommand);
-        return new ScratchNetworkNamespace(Process.Start(info)!);
+        info.ArgumentList.Add("ip link set lo up && echo ready && exec " + shellCommand + " > /dev/null");
+        var process = Process.Start(info)!;
+
+        // "ready" is printed once the namespace exists and its loopback is up.
+        var line = process.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(10)) || line.Result != "ready")
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("The scratch network namespace did not come up.");
+        }
+
+        return new ScratchNetworkNamespace(process);
     }
 
     /// <summary>An echo server on <paramref name="port"/> inside the namespace.</summary>
