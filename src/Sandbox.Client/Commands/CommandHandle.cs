@@ -38,6 +38,7 @@ public sealed class CommandHandle : IAsyncDisposable
     private int _reading;
     private bool _stdinClosed;
     private bool _closeStdinPending;
+    private bool _closeStdinRequested;
     private bool _killed;
 
     internal CommandHandle(
@@ -190,6 +191,7 @@ public sealed class CommandHandle : IAsyncDisposable
 
             _stdinClosed = true;
             _closeStdinPending = true;
+            _closeStdinRequested = true;
         }
 
         await FlushCloseStdinAsync(cancellationToken).ConfigureAwait(false);
@@ -351,6 +353,12 @@ public sealed class CommandHandle : IAsyncDisposable
                 var stream = await _sandbox.OpenReconnectStreamAsync(CommandId, StdoutOffset, StderrOffset, _headers, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _stream, stream);
                 _streamIsReattach = true;
+                lock (_gate)
+                {
+                    // A close_stdin sent on the lost socket may not have been processed: send it again (it is idempotent).
+                    _closeStdinPending |= _closeStdinRequested;
+                }
+
                 await FlushCloseStdinAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }

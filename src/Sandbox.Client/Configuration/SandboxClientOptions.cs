@@ -77,6 +77,9 @@ public sealed class SandboxClientOptions
     /// <summary>Test hook: source of <c>U[0,1)</c> used for jitter. Null = <see cref="Random.Shared"/>.</summary>
     internal Func<double>? RandomSource { get; set; }
 
+    /// <summary>Test hook: replaces every backoff/poll sleep. Null = <c>Task.Delay</c> on <see cref="TimeProvider"/>.</summary>
+    internal Func<TimeSpan, CancellationToken, Task>? DelayOverride { get; set; }
+
     /// <summary>
     /// Creates options from the environment: API key, LangSmith endpoint and the WebSocket timeout variables
     /// (<c>LANGSMITH_SANDBOX_WS_TIMEOUT_*</c>, then <c>LANGCHAIN_SANDBOX_WS_TIMEOUT_*</c>; seconds as a float;
@@ -118,6 +121,7 @@ public sealed class SandboxClientOptions
             TimeProvider = TimeProvider,
             LoggerFactory = LoggerFactory,
             RandomSource = RandomSource,
+            DelayOverride = DelayOverride,
         };
         foreach (var header in DefaultHeaders)
         {

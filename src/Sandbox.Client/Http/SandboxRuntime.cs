@@ -76,8 +76,15 @@ internal sealed class SandboxRuntime : IDisposable
 
     public double NextRandom() => Options.RandomSource?.Invoke() ?? Random.Shared.NextDouble();
 
-    public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
-        delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, Time, cancellationToken);
+    public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            return Task.CompletedTask;
+        }
+
+        return Options.DelayOverride is { } hook ? hook(delay, cancellationToken) : Task.Delay(delay, Time, cancellationToken);
+    }
 
     /// <summary>The headers for a request: <c>X-Api-Key</c> (when a key is configured), then the default headers, which
     /// override case-insensitively (so exactly one instance of each name is sent).</summary>
