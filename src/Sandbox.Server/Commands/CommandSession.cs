@@ -160,7 +160,7 @@ internal sealed class CommandSession : IAsyncDisposable
             }
         }
 
-        _cgroup?.Remove();
+        _cgroup?.RemoveIfEmpty();
         _onFinished(this);
         Signal();
     }

@@ -29,6 +29,25 @@ internal sealed class CommandCgroup
         }
     }
 
+    /// <summary>Removes the group if no process is left in it (background processes a command started keep running).</summary>
+    public void RemoveIfEmpty()
+    {
+        if (_group is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(_group);
+        }
+        catch (IOException)
+        {
+            // Still has processes: it is removed when the box stops.
+        }
+    }
+
+    /// <summary>Kills every process in the group and removes it.</summary>
     public void Remove()
     {
         if (_group is not null)

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Sandbox.Client.Protocol;
+
+namespace Sandbox.Server.Tests.Isolation;
+
+/// <summary>Escape attempts: each asserts the box stays contained and the server keeps serving.</summary>
+public sealed class IsolationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private async Task AssertServerHealthyAsync()
+    {
+        var box = await fixture.CreateBoxAsync();
+        Assert.Equal("ok\n", (await fixture.ExecAsync(box.Id!, "echo ok")).Stdout);
+        await fixture.DeleteBoxAsync(box.Name);
+    }
+
+    [Fact]
+    public async Task HostFilesOutsideTheSnapshot_AreInvisible()
+    {
+        var box = await fixture.CreateBoxAsync();
+        string hostSecret = Path.Combine(Path.GetTempPath(), "host-secret-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(hostSecret, "secret");
+        try
+        {
+            string script = $"ls {fixture.Server.DataDirectory} 2>&1; ls /root/.pyenv 2>&1; ls /work 2>&1; cat {hostSecret} 2>&1; cat /etc/shadow 2>&1 | grep -c 'root:' ";
+            var result = await fixture.ExecAsync(box.Id!, script);
+            Assert.DoesNotContain("secret", result.Stdout.Replace(hostSecret, "", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.Equal(4, result.Stdout.Split('\n').Count(l => l.Contains("No such file or directory", StringComparison.Ordinal)));
+            Assert.True(result.Stdout.EndsWith("0\n", StringComparison.Ordinal), result.Stdout);
+            Assert.Equal("2\n", (await fixture.ExecAsync(box.Id!, "echo 1 + 1 | bc 2>/dev/null || python3 -c 'print(2)'")).Stdout);
+        }
+        finally
+        {
+            File.Delete(hostSecret);
+            await fixture.DeleteBoxAsync(box.Name);
+        }
+    }
+
+    [Fact]
+    public async Task RootInsideTheBox_HasNoHostPrivileges()
+    {
+        var box = await fixture.CreateBoxAsync();
+        var result = await fixture.ExecAsync(box.Id!, "mknod /tmp/disk b 8 0 2>&1 && echo MKNOD-OK; cat /proc/self/uid_map; mount -t proc proc /mnt 2>/dev/null; echo 1 > /proc/sys/kernel/sysrq 2>&1 || echo sysrq-denied");
+        Assert.DoesNotContain("MKNOD-OK", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("sysrq-denied", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("65536", result.Stdout, StringComparison.Ordinal);
+        await fixture.DeleteBoxAsync(box.Name);
+    }
+
+    [Fact]
+    public async Task OtherBoxes_FilesAndProcesses_AreInvisible()
+    {
+        var a = await fixture.CreateBoxAsync();
+        var b = await fixture.CreateBoxAsync();
+        await fixture.ExecAsync(a.Id!, "echo mine > /home/user/private.txt; (sleep 777 &)");
+        var seen = await fixture.ExecAsync(b.Id!, "cat /home/user/private.txt 2>&1; ps -eo args | grep -c '[s]leep 777'");
+        Assert.Contains("No such file", seen.Stdout, StringComparison.Ordinal);
+        Assert.EndsWith("0\n", seen.Stdout, StringComparison.Ordinal);
+        var own = await fixture.ExecAsync(a.Id!, "ps -eo args | grep -c '[s]leep 777'");
+        Assert.Equal("1\n", own.Stdout);
+        await fixture.DeleteBoxAsync(a.Name);
+        await fixture.DeleteBoxAsync(b.Name);
+    }
+
+    [Fact]
+    public async Task HostLoopback_IsUnreachable_AndTheBoxHasOnlyLo()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var box = await fixture.CreateBoxAsync();
+        var result = await fixture.ExecAsync(box.Id!,
+            $"timeout 3 bash -c 'echo hi > /dev/tcp/127.0.0.1/{port}' 2>/dev/null && echo CONNECTED || echo refused; ip -o link | awk -F': ' '{{print $2}}'; tail -n +2 /proc/net/route | wc -l");
+        Assert.Contains("refused", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("CONNECTED", result.Stdout, StringComparison.Ordinal);
+        Assert.False(listener.Pending());
+        string[] lines = result.Stdout.Trim().Split('\n');
+        Assert.Equal(["refused", "lo", "0"], lines);
+        await fixture.DeleteBoxAsync(box.Name);
+        await AssertServerHealthyAsync();
+    }
+
+    [Fact]
+    public async Task ForkBomb_HitsThePidsLimit_AndIsCleanedUpByKill()
+    {
+        var box = await fixture.CreateBoxAsync();
+        var frames = await fixture.RunWsAsync(box.Id!,
+            "python3 -c \"import os,time\nn=0\ntry:\n    while True:\n        if os.fork()==0:\n            time.sleep(60); os._exit(0)\n        n+=1\nexcept OSError as e:\n    print(n, e.errno, flush=True)\ntime.sleep(60)\"",
+            new { timeout_seconds = 5 });
+        string printed = ServerFixture.Collect(frames, "stdout").Trim();
+        string[] parts = printed.Split(' ');
+        Assert.True(int.Parse(parts[0]) < 1024, printed);
+        Assert.Equal("11", parts[1]);
+        Assert.Equal("CommandTimeout", frames[^1].ErrorType);
+        var after = await fixture.ExecAsync(box.Id!, "ps -e --no-headers | wc -l");
+        Assert.True(int.Parse(after.Stdout.Trim()) < 10, after.Stdout);
+        await fixture.DeleteBoxAsync(box.Name);
+        await AssertServerHealthyAsync();
+    }
+
+    [Fact]
+    public async Task MemoryBomb_IsOomKilled_AndTheBoxReportsIt()
+    {
+        var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, mem_bytes = 64L * 1024 * 1024 });
+        var result = await fixture.ExecAsync(box.Id!, "python3 -c \"b = bytearray(512*1024*1024); print('allocated')\"");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.DoesNotContain("allocated", result.Stdout, StringComparison.Ordinal);
+        var info = await fixture.Http.GetFromJsonAsync<SandboxInfo>($"/v2/sandboxes/boxes/{box.Name}", SandboxJson.Options);
+        Assert.Contains("memory", info!.StatusMessage, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("still-here\n", (await fixture.ExecAsync(box.Id!, "echo still-here")).Stdout);
+        await fixture.DeleteBoxAsync(box.Name);
+    }
+
+    [Fact]
+    public async Task DiskFill_StopsAtTheCapacity()
+    {
+        var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, fs_capacity_bytes = 64L * 1024 * 1024 });
+        var result = await fixture.ExecAsync(box.Id!, "dd if=/dev/zero of=/home/user/big bs=1M count=200 2>&1 | grep -o 'No space left' | head -1; stat -c %s /home/user/big");
+        Assert.Contains("No space left", result.Stdout, StringComparison.Ordinal);
+        long size = long.Parse(result.Stdout.Trim().Split('\n')[^1]);
+        Assert.True(size < 64L * 1024 * 1024, $"size {size}");
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[1024 * 1024]), "file", "file" } };
+        using var upload = await fixture.Http.PostAsync($"/dp/{box.Id}/upload?path=%2Fhome%2Fuser%2Fmore.bin", form);
+        Assert.Equal(HttpStatusCode.InsufficientStorage, upload.StatusCode);
+        Assert.Contains("WriteError", await upload.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("ok\n", (await fixture.ExecAsync(box.Id!, "rm /home/user/big; echo ok")).Stdout);
+        await fixture.DeleteBoxAsync(box.Name);
+    }
+
+    [Fact]
+    public async Task FileApi_PathTraversalAndSymlinks_StayInsideTheBox()
+    {
+        var box = await fixture.CreateBoxAsync();
+        string hostSecret = Path.Combine(Path.GetTempPath(), "host-secret-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(hostSecret, "host-only");
+        string hostTarget = Path.Combine(Path.GetTempPath(), "host-written-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await fixture.ExecAsync(box.Id!, $"ln -s {hostSecret} /home/user/to-secret; ln -s / /home/user/root-link; ln -s {hostTarget} /home/user/to-target; ln -s ../../../../../../.. /home/user/up");
+            foreach (string path in (string[])[hostSecret, "/home/user/to-secret", "../../../../.." + hostSecret, "/home/user/root-link" + hostSecret, "/home/user/up" + hostSecret])
+            {
+                using var response = await fixture.Http.GetAsync($"/dp/{box.Id}/download?path={Uri.EscapeDataString(path)}");
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            }
+
+            using var form = new MultipartFormDataContent { { new StringContent("pwned"), "file", "file" } };
+            using var upload = await fixture.Http.PostAsync($"/dp/{box.Id}/upload?path={Uri.EscapeDataString("/home/user/to-target")}", form);
+            Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+            Assert.False(File.Exists(hostTarget));
+            Assert.Equal("pwned", (await fixture.ExecAsync(box.Id!, $"cat {hostTarget}")).Stdout);
+
+            using var form2 = new MultipartFormDataContent { { new StringContent("x"), "file", "file" } };
+            using var upload2 = await fixture.Http.PostAsync($"/dp/{box.Id}/upload?path={Uri.EscapeDataString("../../../../../tmp/escape-" + Path.GetFileName(hostTarget))}", form2);
+            Assert.Equal(HttpStatusCode.OK, upload2.StatusCode);
+            Assert.False(File.Exists("/tmp/escape-" + Path.GetFileName(hostTarget)));
+
+            using var glob = await fixture.Http.PostAsJsonAsync($"/dp/{box.Id}/glob", new { pattern = "**/host-secret*", path = "/home/user" });
+            var matches = await glob.Content.ReadFromJsonAsync<GlobResponse>(SandboxJson.Options);
+            Assert.Empty(matches!.Matches);
+        }
+        finally
+        {
+            File.Delete(hostSecret);
+            File.Delete(hostTarget);
+            await fixture.DeleteBoxAsync(box.Name);
+        }
+    }
+}
