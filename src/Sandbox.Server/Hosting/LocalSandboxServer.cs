@@ -75,6 +75,11 @@ public sealed class LocalSandboxServer : IAsyncDisposable
             builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         }
 
+        if (options.TimeProvider is not null)
+        {
+            builder.Services.AddSingleton(options.TimeProvider);
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Loopback, options.Port);

@@ -16,6 +16,9 @@ public sealed record LocalSandboxServerOptions
     /// <summary>Logging for the server; null logs warnings and errors only to nowhere (silent).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>Clock for idle TTL and retention decisions; null = the system clock.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
     /// <summary>Further server settings (limits, defaults, buffer sizes).</summary>
     public Action<SandboxServerOptions>? Configure { get; init; }
 }
