@@ -268,7 +268,7 @@ public sealed partial class SandboxClient : IDisposable
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"SandboxClient (API URL: {BaseUrl})";
+    public override string ToString() => $"SandboxClient (API URL: {BaseUrl.OriginalString})";
 
     /// <inheritdoc />
     public void Dispose() => _runtime.Dispose();

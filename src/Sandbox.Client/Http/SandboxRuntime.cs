@@ -157,7 +157,12 @@ internal sealed class SandboxRuntime : IDisposable
         {
             return await Http.SendAsync(request, completion, timeoutCts.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutCts.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            // Surface the caller's token, not the linked one.
+            throw new OperationCanceledException(ex.Message, ex, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (timeoutCts.IsCancellationRequested)
         {
             throw new TimeoutException($"{request.Method} {Redact(request.RequestUri)} did not complete within {limit.TotalSeconds:0.###}s", ex);
         }
