@@ -47,7 +47,11 @@ internal static class Program
         await output.WriteLineAsync($"  data directory:       {state.Data.Root}").ConfigureAwait(false);
         await output.WriteLineAsync("Point the official SDKs at it with:").ConfigureAwait(false);
         await output.WriteLineAsync($"  LANGSMITH_ENDPOINT={address}").ConfigureAwait(false);
-        await output.WriteLineAsync($"  LANGSMITH_API_KEY={state.ApiKey}").ConfigureAwait(false);
+        // A generated key is printed so the operator can use it; a key the operator supplied is never echoed.
+        bool keyWasConfigured = string.Equals(Environment.GetEnvironmentVariable("SANDBOX_SERVER_API_KEY"), state.ApiKey, StringComparison.Ordinal);
+        await output.WriteLineAsync(keyWasConfigured
+            ? "  LANGSMITH_API_KEY=\"$SANDBOX_SERVER_API_KEY\"   (the key you configured; not echoed)"
+            : $"  LANGSMITH_API_KEY={state.ApiKey}   (generated; set SANDBOX_SERVER_API_KEY to choose one)").ConfigureAwait(false);
         await output.WriteLineAsync($"Limits: {host.Describe()}").ConfigureAwait(false);
         if (host.IsolationUnavailableReason is { } reason)
         {
