@@ -13,8 +13,9 @@ internal interface IBoxNetworkDirectory
     ValueTask<BoxNetworkTarget?> EnsureRunningAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The host path of the regular file at <paramref name="path"/> inside the box (absolute, or relative to the box's
-    /// working directory), or <see langword="null"/> when there is no such file. Must refuse paths escaping the box.
+    /// Opens the regular file at <paramref name="path"/> inside the box (absolute, or relative to the box's working
+    /// directory) for reading, or returns <see langword="null"/> when there is no such file. Must refuse paths escaping
+    /// the box. An opened stream, never a path: a host path would be resolved again later, outside the box's root.
     /// </summary>
-    ValueTask<string?> ResolveFileAsync(string id, string path, CancellationToken cancellationToken = default);
+    ValueTask<FileStream?> OpenFileAsync(string id, string path, CancellationToken cancellationToken = default);
 }

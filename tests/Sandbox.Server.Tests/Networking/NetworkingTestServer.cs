@@ -131,15 +131,15 @@ internal sealed class NetworkingTestServer : IAsyncDisposable
         public ValueTask<BoxNetworkTarget?> EnsureRunningAsync(string id, CancellationToken cancellationToken = default)
             => FindAsync(id, cancellationToken);
 
-        public ValueTask<string?> ResolveFileAsync(string id, string path, CancellationToken cancellationToken = default)
+        public ValueTask<FileStream?> OpenFileAsync(string id, string path, CancellationToken cancellationToken = default)
         {
             if (!_boxes.TryGetValue(id, out var entry))
             {
-                return ValueTask.FromResult<string?>(null);
+                return ValueTask.FromResult<FileStream?>(null);
             }
 
             var full = Path.GetFullPath(Path.Combine(entry.Root, path.TrimStart('/')));
-            return ValueTask.FromResult(full.StartsWith(entry.Root, StringComparison.Ordinal) && File.Exists(full) ? full : null);
+            return ValueTask.FromResult(full.StartsWith(entry.Root, StringComparison.Ordinal) && File.Exists(full) ? File.OpenRead(full) : null);
         }
 
         public void Dispose()

@@ -68,14 +68,14 @@ internal sealed class DownloadLinkEndpoints(IBoxNetworkDirectory boxes, ServiceT
             return;
         }
 
-        var hostPath = await boxes.ResolveFileAsync(box.Id, path, context.RequestAborted).ConfigureAwait(false);
-        if (hostPath is null && box.NetworkNamespacePath is null)
+        var file = await boxes.OpenFileAsync(box.Id, path, context.RequestAborted).ConfigureAwait(false);
+        if (file is null && box.NetworkNamespacePath is null)
         {
             await boxes.EnsureRunningAsync(box.Id, context.RequestAborted).ConfigureAwait(false);
-            hostPath = await boxes.ResolveFileAsync(box.Id, path, context.RequestAborted).ConfigureAwait(false);
+            file = await boxes.OpenFileAsync(box.Id, path, context.RequestAborted).ConfigureAwait(false);
         }
 
-        if (hostPath is null)
+        if (file is null)
         {
             await ServiceErrorPages.WriteAsync(context, 404, "NotFound", "Not found", $"File not found: {path}").ConfigureAwait(false);
             return;
@@ -87,7 +87,9 @@ internal sealed class DownloadLinkEndpoints(IBoxNetworkDirectory boxes, ServiceT
         disposition.SetHttpFileName(Path.GetFileName(path));
         context.Response.Headers.ContentDisposition = disposition.ToString();
         context.Response.Headers.CacheControl = "private, no-cache";
-        await Results.File(hostPath, contentType, enableRangeProcessing: true, lastModified: File.GetLastWriteTimeUtc(hostPath))
+        // Served from the descriptor opened inside the box: a path would be re-resolved on the host (link targets included).
+        var lastModified = File.GetLastWriteTimeUtc(file.SafeFileHandle);
+        await Results.Stream(file, contentType, lastModified: lastModified, enableRangeProcessing: true)
             .ExecuteAsync(context).ConfigureAwait(false);
     }
 
