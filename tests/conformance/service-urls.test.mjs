@@ -2,7 +2,26 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { SandboxClient, LangSmithValidationError, LangSmithResourceNotFoundError } from "langsmith/sandbox";
+import { request } from "node:http";
 import { startServer, boxName } from "./server.mjs";
+
+// GET that resolves every *.localhost name to loopback, as browsers do (glibc's resolver does not).
+function getLocal(url, headers = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const req = request(url, {
+      headers,
+      lookup: (hostname, options, callback) =>
+        options?.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4),
+    }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => { body += chunk; });
+      res.on("end", () => resolvePromise({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 let server;
 let client;
@@ -55,14 +74,20 @@ test("without the token the service answers 401; a forged token is refused", asy
 
 test("browser URL exchanges the token for a cookie and redirects to the service", async () => {
   const svc = await client.serviceUrl(box.name, { port: 8000 });
-  const login = await fetch(await svc.browserUrl(), { redirect: "manual" });
+  const browserUrl = await svc.browserUrl();
+  const login = await getLocal(browserUrl);
   assert.ok([302, 303, 307].includes(login.status), `status ${login.status}`);
-  const cookie = login.headers.get("set-cookie");
+  const cookie = [].concat(login.headers["set-cookie"] ?? [])[0];
   assert.ok(cookie, "a cookie is set");
-  const location = new URL(login.headers.get("location"), await svc.browserUrl()).toString();
-  const page = await fetch(location, { headers: { cookie: cookie.split(";")[0] } });
+  assert.match(cookie, /HttpOnly/i);
+  const location = new URL(login.headers.location, browserUrl).toString();
+  const page = await getLocal(location, { cookie: cookie.split(";")[0] });
   assert.equal(page.status, 200);
-  assert.match(await page.text(), /Hello from the box/);
+  assert.match(page.body, /Hello from the box/);
+  const second = await getLocal(new URL("/page2.html", location).toString(), { cookie: cookie.split(";")[0] });
+  assert.match(second.body, /Second page/);
+  const withoutCookie = await getLocal(location);
+  assert.equal(withoutCookie.status, 401);
 });
 
 test("nothing listening on the port is reported as not reachable", async () => {

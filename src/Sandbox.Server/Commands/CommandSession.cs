@@ -251,7 +251,9 @@ internal sealed class CommandSession : IAsyncDisposable
     {
         if (_cgroup is { CanKillTree: true })
         {
-            _cgroup.KillAll();
+            // Everything but nsenter (the session's own process): it reaps the killed command and exits by itself.
+            _cgroup.KillAllExcept(_process.Id);
+            return;
         }
 
         try

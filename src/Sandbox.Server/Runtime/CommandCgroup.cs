@@ -29,6 +29,47 @@ internal sealed class CommandCgroup
         }
     }
 
+    /// <summary>
+    /// SIGKILLs every process of the group except <paramref name="spare"/> (the host-side <c>nsenter</c>, which then
+    /// reaps the in-box process it forked and exits with its status; killing it too would orphan that process to a
+    /// reaper outside the box's pid namespace, leaving a zombie).
+    /// </summary>
+    public void KillAllExcept(int spare)
+    {
+        if (_group is null)
+        {
+            return;
+        }
+
+        for (int round = 0; round < 50; round++)
+        {
+            string[] pids;
+            try
+            {
+                pids = File.ReadAllLines(Path.Combine(_group, "cgroup.procs"));
+            }
+            catch (IOException)
+            {
+                return;
+            }
+
+            bool killedAny = false;
+            foreach (string pid in pids)
+            {
+                if (int.TryParse(pid, NumberStyles.Integer, CultureInfo.InvariantCulture, out int p) && p != spare)
+                {
+                    LibC.Kill(p, 9);
+                    killedAny = true;
+                }
+            }
+
+            if (!killedAny)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>Removes the group if no process is left in it (background processes a command started keep running).</summary>
     public void RemoveIfEmpty()
     {
