@@ -47,6 +47,41 @@ public sealed partial class SandboxClient : IDisposable
     internal SandboxClientOptions Options => _runtime.Options;
 
     /// <summary>
+    /// Opens an authenticated WebSocket through the client's HTTP handler (for the tunnel code of this assembly): sends
+    /// <c>X-Api-Key</c>, plus the default headers when <paramref name="includeDefaultHeaders"/>, plus
+    /// <paramref name="headers"/>; rejected upgrades map as spec §8.5.1.
+    /// </summary>
+    internal Task<System.Net.WebSockets.WebSocket> ConnectWebSocketAsync(
+        Uri webSocketUri,
+        bool includeDefaultHeaders,
+        IReadOnlyDictionary<string, string>? headers = null,
+        bool keepAlive = true,
+        CancellationToken cancellationToken = default)
+    {
+        var merged = _runtime.Headers(includeDefaultHeaders);
+        foreach (var pair in headers ?? new Dictionary<string, string>())
+        {
+            merged[pair.Key] = pair.Value;
+        }
+
+        return WebSocketConnector.ConnectAsync(_runtime, webSocketUri, merged, _runtime.Options.WebSocketOpenTimeout, keepAlive, cancellationToken);
+    }
+
+    /// <summary>Creates a <see cref="System.Net.WebSockets.ClientWebSocket"/> carrying the client's credentials (not yet
+    /// connected; connect it with <c>ConnectAsync(uri, invoker, ct)</c> using <see cref="SandboxRuntime.SocketInvoker"/>).</summary>
+    internal System.Net.WebSockets.ClientWebSocket CreateAuthenticatedClientWebSocket(bool includeDefaultHeaders)
+    {
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        foreach (var pair in _runtime.Headers(includeDefaultHeaders))
+        {
+            socket.Options.SetRequestHeader(pair.Key, pair.Value);
+        }
+
+        socket.Options.KeepAliveInterval = _runtime.Options.WebSocketPingInterval > TimeSpan.Zero ? _runtime.Options.WebSocketPingInterval : TimeSpan.Zero;
+        return socket;
+    }
+
+    /// <summary>
     /// Creates a sandbox (<c>POST /boxes</c>). With <see cref="CreateSandboxOptions.WaitForReady"/> (the default) the server
     /// answers once the sandbox is ready; the returned instance owns the sandbox and deletes it on dispose.
     /// </summary>

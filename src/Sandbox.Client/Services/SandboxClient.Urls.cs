@@ -25,6 +25,37 @@ public sealed partial class SandboxClient
         return serviceUrl;
     }
 
+    /// <summary>
+    /// Grants LangSmith-login access to a port (<c>POST /boxes/{name}/service-url</c> with <c>access</c>, delta §4.5):
+    /// <c>restricted</c> (the creator and users with sandbox-exec permission) or <c>workspace</c> (any workspace member).
+    /// Each call replaces the stored embed origins (none = cleared). While a login grant exists, token-mode requests for
+    /// the port are refused with 409.
+    /// </summary>
+    /// <param name="name">The sandbox name.</param>
+    /// <param name="port">The port inside the sandbox (1..65535).</param>
+    /// <param name="access"><c>restricted</c> or <c>workspace</c>.</param>
+    /// <param name="embedOrigins">Pages allowed to embed the URL (at most 5, sent only when non-empty).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The login URL.</returns>
+    /// <exception cref="SandboxValidationException">Invalid port or access mode; no request is sent.</exception>
+    public async Task<ServiceLoginUrl> GetServiceLoginUrlAsync(string name, int port, string access, IReadOnlyList<string>? embedOrigins = null, CancellationToken cancellationToken = default)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new SandboxValidationException("port must be an integer between 1 and 65535", "port");
+        }
+
+        if (access is not ("restricted" or "workspace"))
+        {
+            throw new SandboxValidationException("access must be 'restricted' or 'workspace'", "access");
+        }
+
+        var request = new ServiceUrlRequest { Port = port, Access = access, EmbedOrigins = embedOrigins is { Count: > 0 } ? embedOrigins : null };
+        var info = await RequestServiceUrlAsync(name, request, cancellationToken).ConfigureAwait(false);
+        var url = !string.IsNullOrEmpty(info.BrowserUrl) ? info.BrowserUrl : info.ServiceUrl ?? "";
+        return new ServiceLoginUrl(url, info.Access ?? "", info.EmbedOrigins ?? []);
+    }
+
     internal static ServiceUrlRequest BuildServiceUrlRequest(int port, ServiceUrlOptions options)
     {
         if (port is < 1 or > 65535)

@@ -129,4 +129,29 @@ public sealed class UrlTests : IAsyncLifetime
         _server.OnJson("POST", "/boxes/gone/download-url", 404, new { detail = "x" });
         await Assert.ThrowsAsync<ResourceNotFoundException>(() => _client.CreateDownloadUrlAsync("gone", "/a"));
     }
+
+    [Fact]
+    public async Task GetServiceLoginUrlAsync_SendsAccessWithoutExpiryAndReturnsBrowserUrl()
+    {
+        // Delta scenarios 14, 15
+        _server.OnJson("POST", "/boxes/sb-1/service-url", 200, new { browser_url = "https://login", access = "workspace", embed_origins = new[] { "https://app.example.com" } });
+        var login = await _client.GetServiceLoginUrlAsync("sb-1", 8080, "workspace", ["https://app.example.com"]);
+        Assert.Equal("https://login", login.Url);
+        Assert.Equal("workspace", login.Access);
+        Assert.Equal(["https://app.example.com"], login.EmbedOrigins);
+        Assert.Equal("""{"port":8080,"access":"workspace","embed_origins":["https://app.example.com"]}""", Assert.Single(_server.Requests).BodyText);
+        await Assert.ThrowsAsync<SandboxValidationException>(() => _client.GetServiceLoginUrlAsync("sb-1", 8080, "off"));
+        await Assert.ThrowsAsync<SandboxValidationException>(() => _client.GetServiceLoginUrlAsync("sb-1", 70000, "restricted"));
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task GetServiceUrlAsync_WhileLoginGrantExists_Raises409AsGenericError()
+    {
+        // Delta scenario 16
+        _server.OnJson("POST", "/boxes/sb-1/service-url", 409, FakeSandboxServer.Detail("Conflict", "login grant exists"));
+        var error = await Assert.ThrowsAsync<SandboxException>(() => _client.GetServiceUrlAsync("sb-1", 8080));
+        Assert.Equal(409, error.StatusCode);
+        Assert.Equal(typeof(SandboxException), error.GetType());
+    }
 }

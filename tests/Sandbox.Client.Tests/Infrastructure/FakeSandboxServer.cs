@@ -21,6 +21,7 @@ public sealed class FakeSandboxServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<Rule> _rules = [];
+    private readonly List<Func<HttpContext, RecordedRequest, Task<bool>>> _catchAll = [];
     private readonly ConcurrentQueue<Func<ExecConnection, Task>> _execScripts = new();
     private Func<ExecConnection, Task>? _defaultExec;
 
@@ -88,6 +89,15 @@ public sealed class FakeSandboxServer : IAsyncDisposable
     public FakeSandboxServer OnJson(string method, string path, int status, object? body, int times = 0) =>
         On(method, path, (context, _) => Respond(context, status, body), times);
 
+    /// <summary>A catch-all hook tried before the rules; returns true when it answered.</summary>
+    public void OnAny(Func<HttpContext, RecordedRequest, Task<bool>> handler)
+    {
+        lock (_rules)
+        {
+            _catchAll.Add(handler);
+        }
+    }
+
     public void OnExecute(Func<ExecConnection, Task> script) => _execScripts.Enqueue(script);
 
     public void OnEveryExecute(Func<ExecConnection, Task> script) => _defaultExec = script;
@@ -131,6 +141,20 @@ public sealed class FakeSandboxServer : IAsyncDisposable
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var recorded = new RecordedRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", headers, buffer.ToArray());
         Requests.Enqueue(recorded);
+        List<Func<HttpContext, RecordedRequest, Task<bool>>> hooks;
+        lock (_rules)
+        {
+            hooks = [.. _catchAll];
+        }
+
+        foreach (var hook in hooks)
+        {
+            if (await hook(context, recorded))
+            {
+                return;
+            }
+        }
+
         Rule? rule;
         lock (_rules)
         {
