@@ -51,8 +51,24 @@ public sealed partial class SandboxInstance
     /// <exception cref="ResourceNotFoundException">No such file (resource type <c>file</c>).</exception>
     public async Task<byte[]> ReadFileAsync(string path, CancellationToken cancellationToken = default)
     {
-        using var response = await DownloadAsync(path, HttpCompletionOption.ResponseContentRead, FileTimeout, cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await DownloadAsync(path, HttpCompletionOption.ResponseHeadersRead, FileTimeout, cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(FileTimeout);
+        var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            if (response.Content.Headers.ContentLength is { } length && length <= Array.MaxLength)
+            {
+                // Read straight into an array of the announced size: the file is held in memory once.
+                var content = GC.AllocateUninitializedArray<byte>((int)length);
+                await body.ReadExactlyAsync(content, timeout.Token).ConfigureAwait(false);
+                return content;
+            }
+
+            using var copy = new MemoryStream();
+            await body.CopyToAsync(copy, timeout.Token).ConfigureAwait(false);
+            return copy.ToArray();
+        }
     }
 
     /// <summary>Opens a file for streaming reads: the response body is not buffered, so a large file is never held in

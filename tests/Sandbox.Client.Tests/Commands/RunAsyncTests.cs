@@ -399,6 +399,54 @@ public sealed class RunAsyncTests : IAsyncLifetime
         Assert.True(openTimeouts.Aggregate(TimeSpan.Zero, (a, b) => a + b) <= TimeSpan.FromSeconds(120));
         Assert.True(time.GetUtcNow() - started <= TimeSpan.FromSeconds(120));
         Assert.DoesNotContain(TimeSpan.Zero, openTimeouts);
+        Assert.True(openTimeouts.Count > 1, "connect timeouts are retried");
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenClosedWith1001BeforeStarted_RetriesLikeCleanClose()
+    {
+        // Spec §8.5.8 (Python: the websockets library reports 1001 like 1000 before 'started')
+        _server.OnExecute(async c =>
+        {
+            await c.AcceptAndReadSetupAsync();
+            await c.CloseAsync(WebSocketCloseStatus.EndpointUnavailable);
+        });
+        _server.OnExecute(c => HappyScript(c, (c, _) => c.ExitAsync(0)));
+        using var client = _server.CreateClient();
+        Assert.Equal(0, (await _server.Instance(client).RunAsync("x")).ExitCode);
+        Assert.Equal(2, _server.ExecConnections.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenClosedAbnormallyBeforeStarted_PropagatesWithoutRetry()
+    {
+        // Spec §8.5.8 (any other close code before 'started' is not retried)
+        _server.OnEveryExecute(async c =>
+        {
+            await c.AcceptAndReadSetupAsync();
+            await c.CloseAsync(WebSocketCloseStatus.InternalServerError);
+        });
+        using var client = _server.CreateClient();
+        var error = await Assert.ThrowsAsync<SandboxConnectionException>(() => _server.Instance(client).RunAsync("x"));
+        Assert.Contains("code 1011", error.Message);
+        Assert.Single(_server.ExecConnections);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledByCaller_SurfacesPlainCancellationAndDetaches()
+    {
+        _server.OnExecute(async c =>
+        {
+            var setup = await c.AcceptAndReadSetupAsync();
+            await c.StartedAsync(setup.GetProperty("command_id").GetString()!);
+            await c.DrainAsync();
+        });
+        using var client = _server.CreateClient();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _server.Instance(client).RunAsync("sleep 100", cancellationToken: cts.Token));
+        var connection = Assert.Single(_server.ExecConnections);
+        await connection.Closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(connection.Received, f => f.GetProperty("type").GetString() == "kill");
     }
 
     [Fact]

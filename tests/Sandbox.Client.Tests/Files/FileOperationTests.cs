@@ -87,6 +87,22 @@ public sealed class FileOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadFileAsync_ChunkedBodyWithoutLength_IsReadCompletely()
+    {
+        var payload = new byte[300_000];
+        new Random(3).NextBytes(payload);
+        _server.On("GET", "/dp/sb-1/download", async (c, _) =>
+        {
+            for (var i = 0; i < payload.Length; i += 65536)
+            {
+                await c.Response.Body.WriteAsync(payload.AsMemory(i, Math.Min(65536, payload.Length - i)));
+                await c.Response.Body.FlushAsync();
+            }
+        });
+        Assert.Equal(payload, await _box.ReadFileAsync("/f"));
+    }
+
+    [Fact]
     public async Task OpenReadAsync_StreamsTheBody()
     {
         var payload = Encoding.UTF8.GetBytes(new string('x', 200_000));
