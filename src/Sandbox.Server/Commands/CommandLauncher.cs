@@ -32,7 +32,7 @@ internal sealed class CommandLauncher
             throw new CommandStartException("pty is not available: the 'script' tool (util-linux) is not installed on the server host.");
         }
 
-        CommandCgroup? cgroup = box.Cgroup?.CreateCommandGroup();
+        CommandCgroup? cgroup = box.Cgroup?.RentCommandGroup();
         var psi = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
@@ -96,7 +96,7 @@ internal sealed class CommandLauncher
             }
 
             CommandSession? created = null;
-            created = new CommandSession(spec, process, pid.Value, cgroup, _bufferBytes, _time, onFinished,
+            created = new CommandSession(spec, process, pid.Value, cgroup, box.Cgroup is { } bc ? bc.Return : null, _bufferBytes, _time, onFinished,
                 s => box.Commands.Expire(s));
             created.Start(rest);
             return created;

@@ -13,6 +13,7 @@ internal sealed class CommandSession : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly CommandCgroup? _cgroup;
+    private readonly Action<CommandCgroup>? _returnCgroup;
     private readonly TimeProvider _time;
     private readonly Action<CommandSession> _onFinished;
     private readonly Action<CommandSession> _onExpired;
@@ -26,9 +27,10 @@ internal sealed class CommandSession : IAsyncDisposable
     private bool _stdinClosed;
     private Task _completion = Task.CompletedTask;
 
-    public CommandSession(CommandSpec spec, Process process, int pid, CommandCgroup? cgroup, int bufferBytes, TimeProvider time,
+    public CommandSession(CommandSpec spec, Process process, int pid, CommandCgroup? cgroup, Action<CommandCgroup>? returnCgroup, int bufferBytes, TimeProvider time,
         Action<CommandSession> onFinished, Action<CommandSession> onExpired)
     {
+        _returnCgroup = returnCgroup;
         Spec = spec;
         _process = process;
         Pid = pid;
@@ -160,7 +162,11 @@ internal sealed class CommandSession : IAsyncDisposable
             }
         }
 
-        _cgroup?.RemoveIfEmpty();
+        if (_cgroup is not null)
+        {
+            _returnCgroup?.Invoke(_cgroup);
+        }
+
         _onFinished(this);
         Signal();
     }

@@ -42,6 +42,9 @@ public sealed class LocalSandboxServer : IAsyncDisposable
     /// <summary>The data folder holding box and snapshot state.</summary>
     public string DataDirectory => _state.Data.Root;
 
+    /// <summary>The server's services (tests and benchmarks inspect the runtime through them).</summary>
+    internal IServiceProvider Services => _app.Services;
+
     /// <summary>Limits of the create call this machine cannot enforce (empty when all are enforced).</summary>
     public IReadOnlyList<string> UnenforcedLimits => _app.Services.GetRequiredService<HostCapabilities>().UnenforcedLimits;
 

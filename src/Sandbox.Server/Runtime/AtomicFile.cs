@@ -3,16 +3,15 @@ using Sandbox.Client.Protocol;
 
 namespace Sandbox.Server.Runtime;
 
-/// <summary>Writes JSON files atomically (temp file + fsync + rename) so a crash never leaves half a record.</summary>
+/// <summary>Writes JSON files atomically (temp file + rename) so a crash of the server never leaves half a record.</summary>
 internal static class AtomicFile
 {
     public static void WriteJson<T>(string path, T value)
     {
         string temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096))
         {
             JsonSerializer.Serialize(stream, value, SandboxJson.Options);
-            stream.Flush(flushToDisk: true);
         }
 
         File.Move(temp, path, overwrite: true);

@@ -23,8 +23,42 @@ internal sealed class BoxCgroup
     /// <summary>cgroup.procs files the box launcher writes its pid into before it starts the box.</summary>
     public IReadOnlyList<string> InitJoinFiles { get; }
 
-    /// <summary>Creates a sub-group for one command so its whole process tree can be found and killed.</summary>
-    public CommandCgroup CreateCommandGroup()
+    /// <summary>Idle, empty command groups kept for reuse: creating and removing cgroups costs milliseconds per command.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<CommandCgroup> _idle = [];
+
+    /// <summary>A sub-group for one command (reused when idle) so its whole process tree can be found and killed.</summary>
+    public CommandCgroup RentCommandGroup()
+    {
+        while (_idle.TryTake(out var group))
+        {
+            if (group.IsEmpty())
+            {
+                return group;
+            }
+        }
+
+        return CreateCommandGroup();
+    }
+
+    /// <summary>Returns a command's group for reuse when no process is left in it; otherwise it stays until the box stops.</summary>
+    public void Return(CommandCgroup group)
+    {
+        if (group.IsEmpty())
+        {
+            _idle.Add(group);
+        }
+    }
+
+    /// <summary>Creates a few command groups ahead of the first commands.</summary>
+    public void Prewarm(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _idle.Add(CreateCommandGroup());
+        }
+    }
+
+    private CommandCgroup CreateCommandGroup()
     {
         int n = Interlocked.Increment(ref _commandCounter);
         string name = "c" + n.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];

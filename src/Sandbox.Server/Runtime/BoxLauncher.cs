@@ -72,13 +72,16 @@ internal sealed class BoxLauncher
             Add(psi, "loop", spec.DiskImage, spec.DiskDirectory);
         }
 
-        Add(psi, "mkdir", merged);
+        // Without a loop disk the folders live on the host filesystem and are created here (no extra processes);
+        // with one they only exist once the image is mounted, inside the launcher's mount namespace.
+        bool onLoopDisk = spec.DiskImage is not null;
+        MakeDirectory(psi, onLoopDisk, merged);
         foreach (var overlay in spec.Overlays)
         {
             string upper = Path.Combine(spec.DiskDirectory, "up", overlay.Key);
             string work = Path.Combine(spec.DiskDirectory, "wk", overlay.Key);
-            Add(psi, "mkdir", upper);
-            Add(psi, "mkdir", work);
+            MakeDirectory(psi, onLoopDisk, upper);
+            MakeDirectory(psi, onLoopDisk, work);
             string target = overlay.Target == "/" ? merged : merged + overlay.Target;
             Add(psi, "overlay", string.Join(':', overlay.LowerDirs), upper, work, target);
         }
@@ -197,6 +200,18 @@ internal sealed class BoxLauncher
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
+        }
+    }
+
+    private static void MakeDirectory(ProcessStartInfo psi, bool deferred, string path)
+    {
+        if (deferred)
+        {
+            Add(psi, "mkdir", path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path);
         }
     }
 

@@ -409,6 +409,11 @@ internal sealed partial class BoxManager : IAsyncDisposable
             box.Touch(_time);
             Save(record);
             _ = WatchAsync(box, running);
+            if (cgroup is not null)
+            {
+                _ = Task.Run(() => cgroup.Prewarm(2), CancellationToken.None);
+            }
+
             Log.BoxStarted(_logger, record.Id, record.Name, started.Elapsed.TotalMilliseconds);
         }
         catch (Exception e) when (e is BoxStartException or IOException or UnauthorizedAccessException)

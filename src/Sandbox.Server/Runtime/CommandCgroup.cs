@@ -70,21 +70,22 @@ internal sealed class CommandCgroup
         }
     }
 
-    /// <summary>Removes the group if no process is left in it (background processes a command started keep running).</summary>
-    public void RemoveIfEmpty()
+    /// <summary>True when no process is in the group (background processes a command started keep it busy).</summary>
+    public bool IsEmpty()
     {
         if (_group is null)
         {
-            return;
+            return true;
         }
 
         try
         {
-            Directory.Delete(_group);
+            using var reader = new StreamReader(Path.Combine(_group, "cgroup.procs"));
+            return reader.ReadLine() is null;
         }
         catch (IOException)
         {
-            // Still has processes: it is removed when the box stops.
+            return false;
         }
     }
 
