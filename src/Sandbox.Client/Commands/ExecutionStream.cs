@@ -185,21 +185,26 @@ internal sealed class ExecutionStream : IAsyncDisposable
             return;
         }
 
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
+        var closeTimeout = _closeTimeout > TimeSpan.Zero ? _closeTimeout : TimeSpan.FromSeconds(10);
+
+        // A send stuck on a full socket must not block the close: after the close timeout, abort instead.
+        if (await _sendLock.WaitAsync(closeTimeout).ConfigureAwait(false))
         {
-            if (_socket.State == WebSocketState.Open)
+            try
             {
-                using var timeout = new CancellationTokenSource(_closeTimeout > TimeSpan.Zero ? _closeTimeout : TimeSpan.FromSeconds(10));
-                await _socket.CloseOutputAsync(status, null, timeout.Token).ConfigureAwait(false);
+                if (_socket.State == WebSocketState.Open)
+                {
+                    using var timeout = new CancellationTokenSource(closeTimeout);
+                    await _socket.CloseOutputAsync(status, null, timeout.Token).ConfigureAwait(false);
+                }
             }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-        }
-        finally
-        {
-            _sendLock.Release();
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+            {
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);

@@ -26,4 +26,13 @@ public sealed record RegistryInfo
 
     /// <summary><c>DOCKER_CONFIG</c> or <c>AWS_ROLE</c>.</summary>
     public string? AuthType { get; init; }
+
+    /// <summary>IAM role used for <c>AWS_ROLE</c> registries (delta §4.7).</summary>
+    public string? AwsRoleArn { get; init; }
+
+    /// <summary>Detected provider: <c>DOCKER_REGISTRY</c>, <c>HARBOR</c>, <c>GHCR</c>, <c>ECR</c>, <c>GAR</c>, <c>DOCKER_HUB</c>.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary><c>GLOBAL</c>, <c>SCOPED</c> or <c>NONE</c>.</summary>
+    public string? RepositorySearchMode { get; init; }
 }

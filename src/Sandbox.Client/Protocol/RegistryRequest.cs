@@ -15,6 +15,12 @@ public sealed record RegistryRequest
     /// <summary>Password (write-only).</summary>
     public string? Password { get; init; }
 
+    /// <summary><c>DOCKER_CONFIG</c> or <c>AWS_ROLE</c> (delta §4.7); username/password optional for the latter.</summary>
+    public string? AuthType { get; init; }
+
+    /// <summary>IAM role assumed to pull from ECR when <see cref="AuthType"/> is <c>AWS_ROLE</c>.</summary>
+    public string? AwsRoleArn { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"RegistryRequest {{ Name = {Name}, Url = {Url}, Username = {Username}, Password = <redacted> }}";
 }

@@ -81,6 +81,8 @@ public sealed class FileOperationTests : IAsyncLifetime
             ? c.Response.Body.WriteAsync(new byte[] { 0xff, 0, 0x80 }).AsTask()
             : FakeSandboxServer.Respond(c, 404, "whatever"));
         Assert.Equal([0xff, 0, 0x80], await _box.ReadFileAsync("/app/data.bin"));
+        var stopped = _client.GetSandbox(_server.Box(status: "stopped")); // scenario 38: status does not gate the data plane
+        Assert.Equal([0xff, 0, 0x80], await stopped.ReadFileAsync("/app/data.bin"));
         var error = await Assert.ThrowsAsync<ResourceNotFoundException>(() => _box.ReadFileAsync("/missing"));
         Assert.Equal("file", error.ResourceType);
         Assert.Equal("File '/missing' not found in sandbox 'sb-1'", error.Message);
