@@ -40,6 +40,7 @@ public sealed class CommandHandle : IAsyncDisposable
     private bool _closeStdinPending;
     private bool _closeStdinRequested;
     private bool _killed;
+    private int _disposed;
 
     internal CommandHandle(
         SandboxInstance sandbox,
@@ -214,6 +215,7 @@ public sealed class CommandHandle : IAsyncDisposable
     /// <returns>A task that completes when the socket is closed.</returns>
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _disposed, 1);
         var stream = Interlocked.Exchange(ref _stream, null);
         if (stream is not null)
         {
@@ -328,6 +330,7 @@ public sealed class CommandHandle : IAsyncDisposable
     {
         while (true)
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
             if (IsKilled)
             {
                 Fail(lost);
@@ -351,6 +354,12 @@ public sealed class CommandHandle : IAsyncDisposable
             try
             {
                 var stream = await _sandbox.OpenReconnectStreamAsync(CommandId, StdoutOffset, StderrOffset, _headers, cancellationToken).ConfigureAwait(false);
+                if (Volatile.Read(ref _disposed) == 1)
+                {
+                    await stream.CloseAsync(WebSocketCloseStatus.NormalClosure).ConfigureAwait(false);
+                    throw new ObjectDisposedException(nameof(CommandHandle));
+                }
+
                 Volatile.Write(ref _stream, stream);
                 _streamIsReattach = true;
                 lock (_gate)

@@ -271,4 +271,23 @@ public sealed class ReattachTests : IAsyncLifetime
         Assert.Equal(0, (await wait).ExitCode);
         Assert.Equal("close_stdin", (await gotClose.Task.WaitAsync(TimeSpan.FromSeconds(10))).GetProperty("type").GetString());
     }
+
+    [Fact]
+    public async Task DisposeAsync_WhileReading_DoesNotReattach()
+    {
+        _server.OnExecute(Start("cmd-1", c => c.DrainAsync()));
+        _server.OnEveryExecute(Reattach((c, _) => c.DrainAsync()));
+        var handle = await _server.Instance(_client).StartCommandAsync("sleep 100");
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var chunk in handle.ReadOutputAsync())
+            {
+                _ = chunk;
+            }
+        });
+        await Task.Delay(200);
+        await handle.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Single(_server.ExecConnections);
+    }
 }
