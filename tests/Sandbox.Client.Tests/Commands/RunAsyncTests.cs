@@ -70,6 +70,17 @@ public sealed class RunAsyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_WithoutDefaultHeaders_SendsOnlyUpgradeHeadersAndApiKey()
+    {
+        // Scenario 4 (no extra headers at all without defaults or per-call headers)
+        _server.OnExecute(c => HappyScript(c, (c, _) => c.ExitAsync(0)));
+        using var client = _server.CreateClient();
+        await _server.Instance(client).RunAsync("true");
+        var names = Assert.Single(_server.ExecConnections).Headers.Keys.Select(k => k.ToLowerInvariant()).Order().ToList();
+        Assert.Equal(["connection", "host", "sec-websocket-key", "sec-websocket-version", "upgrade", "x-api-key"], names);
+    }
+
+    [Fact]
     public async Task RunAsync_PerCallApiKeyHeader_OverridesConfiguredKeyOnce()
     {
         // Scenario 5 (per-call headers override case-insensitively, one instance on the wire)
@@ -297,6 +308,7 @@ public sealed class RunAsyncTests : IAsyncLifetime
         Assert.Contains("execute/ws returned 404", error.Message);
         Assert.Contains("HTTP 404", error.Message);
         Assert.Single(_server.ExecConnections);
+        Assert.Empty(_server.Requests); // scenario 61: no fallback to POST /execute
     }
 
     [Theory]
