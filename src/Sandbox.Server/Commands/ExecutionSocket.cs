@@ -39,6 +39,20 @@ internal sealed class ExecutionSocket
         {
             Log.SocketEnded(_logger, _box.Id, e.Message);
         }
+
+        // The client started the closing handshake (it detached): answer it so its close completes cleanly.
+        if (_socket.State == WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "detached", timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+            {
+                Log.SocketEnded(_logger, _box.Id, e.Message);
+            }
+        }
     }
 
     private async Task RunCoreAsync(CancellationToken cancellationToken)

@@ -100,6 +100,7 @@ public sealed class LocalSandboxServer : IAsyncDisposable
             o.DataDirectory = dataDir;
             o.ApiKey = options.ApiKey ?? o.ApiKey;
         });
+        options.ConfigureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseSandboxServer();
         try

@@ -19,6 +19,9 @@ public sealed record LocalSandboxServerOptions
     /// <summary>Clock for idle TTL and retention decisions; null = the system clock.</summary>
     public TimeProvider? TimeProvider { get; init; }
 
+    /// <summary>Test hook: replaces services before the server starts (e.g. a different <c>HostCapabilities</c>).</summary>
+    internal Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
+
     /// <summary>Further server settings (limits, defaults, buffer sizes).</summary>
     public Action<SandboxServerOptions>? Configure { get; init; }
 }

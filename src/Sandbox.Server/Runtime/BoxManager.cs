@@ -57,6 +57,12 @@ internal sealed partial class BoxManager : IAsyncDisposable
     /// <summary>Loads persisted boxes; every box comes back <c>stopped</c> (its processes did not survive the restart).</summary>
     public void Initialize()
     {
+        Log.Limits(_logger, _host.Describe());
+        if (_host.IsolationUnavailableReason is { } reason)
+        {
+            Log.IsolationUnavailable(_logger, reason);
+        }
+
         foreach (string dir in Directory.GetDirectories(_data.Boxes))
         {
             string meta = Path.Combine(dir, "box.json");
@@ -404,6 +410,9 @@ internal sealed partial class BoxManager : IAsyncDisposable
             }
 
             record.Status = SandboxStatus.Ready;
+            record.StatusMessage = record.UnenforcedLimits.Count > 0
+                ? "Running; limits not enforced on this host: " + string.Join(", ", record.UnenforcedLimits)
+                : null;
             record.StoppedAt = null;
             record.UpdatedAt = _time.GetUtcNow();
             box.Touch(_time);

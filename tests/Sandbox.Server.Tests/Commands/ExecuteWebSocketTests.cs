@@ -267,4 +267,83 @@ public sealed class ExecuteWebSocketTests(ServerFixture fixture) : IClassFixture
         Assert.Equal("err\n", result.Stderr);
         Assert.Equal(5, result.ExitCode);
     }
+
+    [Fact]
+    public async Task FinishedSession_IsDiscardedAfterItsTtl_ThenReconnectIsSessionExpired()
+    {
+        string id = Guid.NewGuid().ToString("N");
+        using (var socket = await fixture.ConnectAsync(_box.Id!))
+        {
+            await ServerFixture.SendAsync(socket, Execute("echo bye", id, extra: new { ttl_seconds = 1 }));
+            await ServerFixture.ReadToEndAsync(socket);
+        }
+
+        await Task.Delay(1500);
+        using var again = await fixture.ConnectAsync(_box.Id!);
+        await ServerFixture.SendAsync(again, new { type = "reconnect", command_id = id, stdout_offset = 0, stderr_offset = 0 });
+        var frame = await ServerFixture.ReceiveAsync(again);
+        Assert.Equal("SessionExpired", frame!.ErrorType);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_KillsACommandNobodyIsAttachedTo_ButNotWhileAttached()
+    {
+        string id = Guid.NewGuid().ToString("N");
+        using (var socket = await fixture.ConnectAsync(_box.Id!))
+        {
+            await ServerFixture.SendAsync(socket, Execute("sleep 2; echo survived-attached; sleep 300", id, extra: new { idle_timeout_seconds = 1 }));
+            var frames = new List<Sandbox.Client.Protocol.ExecutionServerFrame>();
+            while (await ServerFixture.ReceiveAsync(socket) is { } f)
+            {
+                frames.Add(f);
+                if (f.Type == "stdout")
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal("survived-attached\n", ServerFixture.Collect(frames, "stdout"));
+        }
+
+        await Task.Delay(2000);
+        using var again = await fixture.ConnectAsync(_box.Id!);
+        await ServerFixture.SendAsync(again, new { type = "reconnect", command_id = id, stdout_offset = 0, stderr_offset = 0 });
+        var replay = await ServerFixture.ReadToEndAsync(again, TimeSpan.FromSeconds(10));
+        Assert.Equal("exit", replay[^1].Type);
+        Assert.NotEqual(0, replay[^1].ExitCode);
+    }
+
+    [Fact]
+    public async Task KillOnDisconnect_KillsWhenTheLastClientLeaves()
+    {
+        string id = Guid.NewGuid().ToString("N");
+        using (var socket = await fixture.ConnectAsync(_box.Id!))
+        {
+            await ServerFixture.SendAsync(socket, Execute("sleep 300", id, extra: new { kill_on_disconnect = true }));
+            await ServerFixture.ReceiveAsync(socket);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        }
+
+        await Task.Delay(500);
+        using var again = await fixture.ConnectAsync(_box.Id!);
+        await ServerFixture.SendAsync(again, new { type = "reconnect", command_id = id, stdout_offset = 0, stderr_offset = 0 });
+        var replay = await ServerFixture.ReadToEndAsync(again, TimeSpan.FromSeconds(10));
+        Assert.Equal("exit", replay[^1].Type);
+        Assert.NotEqual(0, replay[^1].ExitCode);
+    }
+
+    [Fact]
+    public async Task ManyBoxes_RunCommandsConcurrently()
+    {
+        var boxes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => fixture.CreateBoxAsync()));
+        var results = await Task.WhenAll(boxes.SelectMany(b => Enumerable.Range(0, 4).Select(i => fixture.RunWsAsync(b.Id!, $"echo {b.Name}-{i}"))));
+        foreach (var (frames, index) in results.Select((r, i) => (r, i)))
+        {
+            var box = boxes[index / 4];
+            Assert.Equal($"{box.Name}-{index % 4}\n", ServerFixture.Collect(frames, "stdout"));
+            Assert.Equal(0, frames[^1].ExitCode);
+        }
+
+        await Task.WhenAll(boxes.Select(b => fixture.DeleteBoxAsync(b.Name)));
+    }
 }
