@@ -82,6 +82,12 @@ public sealed class CommandHandle : IAsyncDisposable
     /// <summary>The stderr byte offset to resume from.</summary>
     public long StderrOffset { get; private set; }
 
+    /// <summary>Bytes of stdout skipped so far: the server's offsets jumped past output it no longer retained.</summary>
+    public long StdoutSkippedBytes { get; private set; }
+
+    /// <summary>Bytes of stderr skipped so far.</summary>
+    public long StderrSkippedBytes { get; private set; }
+
     /// <summary>True once <see cref="KillAsync"/> was called.</summary>
     public bool IsKilled => Volatile.Read(ref _killed);
 
@@ -279,7 +285,11 @@ public sealed class CommandHandle : IAsyncDisposable
                     case ExecutionFrameTypes.Stderr:
                         return Deliver(frame);
                     case ExecutionFrameTypes.Exit:
-                        _completion.TrySetResult(new CommandResult(_stdout.ToString(), _stderr.ToString(), frame.ExitCode ?? -1));
+                        _completion.TrySetResult(new CommandResult(_stdout.ToString(), _stderr.ToString(), frame.ExitCode ?? -1)
+                        {
+                            StdoutSkippedBytes = StdoutSkippedBytes,
+                            StderrSkippedBytes = StderrSkippedBytes,
+                        });
                         await stream.CloseAsync(WebSocketCloseStatus.NormalClosure).ConfigureAwait(false);
                         return null;
                     case ExecutionFrameTypes.Error:
@@ -307,16 +317,20 @@ public sealed class CommandHandle : IAsyncDisposable
     {
         var kind = frame.Type == ExecutionFrameTypes.Stdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr;
         var data = frame.Data ?? "";
-        var offset = frame.Offset ?? (kind == OutputStreamKind.Stdout ? StdoutOffset : StderrOffset);
+        var expected = kind == OutputStreamKind.Stdout ? StdoutOffset : StderrOffset;
+        var offset = frame.Offset ?? expected;
         var next = offset + Encoding.UTF8.GetByteCount(data);
+        var skipped = offset > expected ? offset - expected : 0;
         if (kind == OutputStreamKind.Stdout)
         {
             StdoutOffset = next;
+            StdoutSkippedBytes += skipped;
             _stdout.Append(data);
         }
         else
         {
             StderrOffset = next;
+            StderrSkippedBytes += skipped;
             _stderr.Append(data);
         }
 

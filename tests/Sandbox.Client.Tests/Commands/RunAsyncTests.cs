@@ -186,6 +186,24 @@ public sealed class RunAsyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_WhenServerOffsetsJump_ReportsSkippedBytes()
+    {
+        // Spec §8.5.4: a jump is visible through the offsets; the result says how much output is missing.
+        _server.OnExecute(c => HappyScript(c, async (c, _) =>
+        {
+            await c.StdoutAsync("a", 0);
+            await c.StdoutAsync("b", 10);
+            await c.StderrAsync("e", 0);
+            await c.ExitAsync(0);
+        }));
+        using var client = _server.CreateClient();
+        var result = await _server.Instance(client).RunAsync("x");
+        Assert.Equal("ab", result.Stdout);
+        Assert.Equal(9, result.StdoutSkippedBytes);
+        Assert.Equal(0, result.StderrSkippedBytes);
+    }
+
+    [Fact]
     public async Task RunAsync_NonZeroExit_IsAResultNotAnException()
     {
         _server.OnExecute(c => HappyScript(c, (c, _) => c.ExitAsync(127)));
