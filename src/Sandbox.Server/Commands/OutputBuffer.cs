@@ -7,18 +7,21 @@ namespace Sandbox.Server.Commands;
 /// <remarks>Thread-safe.</remarks>
 internal sealed class OutputBuffer
 {
-    private readonly byte[] _ring;
+    private const int InitialSize = 4096;
+    private readonly int _capacity;
     private readonly object _gate = new();
+    private byte[] _ring;
     private long _end;
     private bool _completed;
 
     public OutputBuffer(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 16);
-        _ring = new byte[capacity];
+        _capacity = capacity;
+        _ring = new byte[Math.Min(InitialSize, capacity)];
     }
 
-    public int Capacity => _ring.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Total bytes ever written (the offset the next byte will get).</summary>
     public long End
@@ -59,8 +62,23 @@ internal sealed class OutputBuffer
     {
         lock (_gate)
         {
+            // Grow (while the bytes still sit linearly from offset 0) so a short command costs kilobytes, not the bound.
+            if (_ring.Length < _capacity && _end + data.Length > _ring.Length)
+            {
+                int size = _ring.Length;
+                while (size < _end + data.Length && size < _capacity)
+                {
+                    size = (int)Math.Min((long)size * 2, _capacity);
+                }
+
+                var grown = new byte[size];
+                _ring.AsSpan(0, (int)_end).CopyTo(grown);
+                _ring = grown;
+            }
+
             if (data.Length >= _ring.Length)
             {
+                _end += data.Length - _ring.Length; // bytes that never fit still advance the offsets
                 data = data[^_ring.Length..];
                 _end += data.Length;
                 // Whole ring replaced: lay the bytes out so that offset (_end - len) maps to its ring position.
