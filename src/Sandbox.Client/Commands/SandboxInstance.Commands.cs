@@ -33,8 +33,10 @@ public sealed partial class SandboxInstance
 
     /// <summary>
     /// Starts a command and returns once the server acknowledged it with <c>started</c>. Connect failures before that
-    /// (clean close, upgrade 429/5xx, connect timeout) are retried with the same command id: at most 6 attempts, backoff
-    /// <c>min(0.5·2^(n−1), 8)</c> s (or the server's <c>Retry-After</c>), all within the connect budget (spec §8.5.10).
+    /// (clean close with 1000 — or 1001, which Python cannot tell apart and retries too — upgrade 429/5xx, connect
+    /// timeout) are retried with the same command id: at most 6 attempts, backoff <c>min(0.5·2^(n−1), 8)</c> s (jittered
+    /// ×[0.8, 1) for connection errors, or the server's numeric <c>Retry-After</c>), all within the connect budget
+    /// (spec §8.5.10, delta §6.6). Any other close code or an upgrade rejected with 4xx (except 429) is not retried.
     /// </summary>
     /// <param name="command">The shell command.</param>
     /// <param name="options">Timeouts, environment, stdin and PTY. <see cref="RunOptions.OnOutput"/> is refused here (as in

@@ -1,6 +1,8 @@
 namespace Sandbox.Client;
 
-/// <summary>The sandbox is not ready for the operation yet (e.g. it is starting; Py <c>SandboxNotReadyError</c>).</summary>
+/// <summary>The sandbox is not ready for the operation yet (Py <c>SandboxNotReadyError</c>): data-plane 400 <c>NotReady</c>,
+/// data-plane 503 <c>ServiceUnavailable</c> ("Sandbox is starting"; Python's mapping — JS raises its generic error), or a
+/// proxy update refused with 400 <c>InvalidRequest</c>.</summary>
 public class SandboxNotReadyException : SandboxException
 {
     /// <summary>Creates the exception.</summary>
