@@ -35,6 +35,8 @@ internal static class NetworkingServiceCollectionExtensions
         services.TryAddSingleton<EgressUpstreamDialer>();
         services.TryAddSingleton<EgressProxy>();
         services.TryAddSingleton<EgressListeners>();
+        services.TryAddSingleton<EgressBoxContributor>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.IBoxStartContributor, EgressBoxContributor>(sp => sp.GetRequiredService<EgressBoxContributor>()));
         return services;
     }
 }

@@ -65,7 +65,7 @@ internal sealed class Box
             FsCapacityBytes = r.FsCapacityBytes,
             CpuMillicores = r.Vcpus * 1000,
             Labels = r.Labels,
-            ProxyConfig = r.ProxyConfig,
+            ProxyConfig = Networking.Egress.ProxyConfigRedaction.Redact(r.ProxyConfig),
             RunConfig = r.RunConfig,
             AccessDelegation = r.AccessDelegation,
             PreserveMemoryOnStop = false,

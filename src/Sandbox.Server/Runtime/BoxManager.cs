@@ -388,7 +388,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
             }
 
             cgroup = _cgroups.CreateBoxGroup(record.Id, _host.Memory ? record.MemBytes : null, _host.Cpu ? record.Vcpus : null);
-            var context = new BoxStartContext(record.Id, record.Name, box.ToInfo(null));
+            var context = new BoxStartContext(record.Id, record.Name, box.ToInfo(null)) { ProxyConfig = record.ProxyConfig };
             foreach (var contributor in _contributors)
             {
                 await contributor.ContributeAsync(context, cancellationToken).ConfigureAwait(false);
@@ -400,6 +400,11 @@ internal sealed partial class BoxManager : IAsyncDisposable
             var running = await _launcher.LaunchAsync(spec, cancellationToken).ConfigureAwait(false);
             box.Running = running;
             box.ContributedEnvironment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal);
+            foreach (var contributor in _contributors)
+            {
+                await contributor.OnStartedAsync(context, running.NetworkNamespacePath, cancellationToken).ConfigureAwait(false);
+            }
+
             try
             {
                 running.Files.CreateDirectories("/home/user");

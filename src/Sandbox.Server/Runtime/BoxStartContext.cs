@@ -19,6 +19,9 @@ internal sealed class BoxStartContext
     /// <summary>The box's configuration as the API reports it (proxy_config, labels, run_config, ...).</summary>
     public SandboxInfo Info { get; }
 
+    /// <summary>The stored proxy_config, unredacted (opaque values included); null when the box has none.</summary>
+    public ProxyConfig? ProxyConfig { get; init; }
+
     /// <summary>Environment variables every command in the box receives (below the box's and command's run_config).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 

@@ -8,4 +8,7 @@ internal interface IBoxStartContributor
 {
     /// <summary>Adds environment variables and read-only bind mounts to <paramref name="context"/>.</summary>
     ValueTask ContributeAsync(BoxStartContext context, CancellationToken cancellationToken);
+
+    /// <summary>Called once the box runs, with its network namespace (e.g. to listen on the box's loopback).</summary>
+    ValueTask OnStartedAsync(BoxStartContext context, string networkNamespacePath, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -12,7 +12,7 @@ namespace Sandbox.Server.Networking.Egress;
 internal sealed partial class EgressListeners(
     NetworkNamespaceSocketFactory sockets,
     EgressProxy proxy,
-    IBoxNetworkDirectory boxes,
+    IServiceProvider services,
     IOptions<NetworkingOptions> options,
     TimeProvider timeProvider,
     ILogger<EgressListeners> logger) : IAsyncDisposable
@@ -124,6 +124,8 @@ internal sealed partial class EgressListeners(
         {
             while (await timer.WaitForNextTickAsync(listener.Stop.Token).ConfigureAwait(false))
             {
+                // Resolved late: the box directory depends on the box runtime, which depends on this listener's contributor.
+                var boxes = services.GetRequiredService<IBoxNetworkDirectory>();
                 var box = await boxes.FindAsync(listener.BoxId, listener.Stop.Token).ConfigureAwait(false);
                 if (box?.NetworkNamespacePath != listener.NamespacePath)
                 {

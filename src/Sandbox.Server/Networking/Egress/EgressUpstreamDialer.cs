@@ -14,15 +14,21 @@ namespace Sandbox.Server.Networking.Egress;
 internal sealed class EgressUpstreamDialer
 {
     private readonly NetworkingOptions _options;
-    private readonly X509Certificate2Collection _extraRoots = [];
+    private readonly Lazy<X509Certificate2Collection> _extraRoots;
 
     public EgressUpstreamDialer(IOptions<NetworkingOptions> options)
     {
         _options = options.Value;
-        foreach (var file in _options.EgressTrustedCaFiles)
+        _extraRoots = new Lazy<X509Certificate2Collection>(() =>
         {
-            _extraRoots.ImportFromPemFile(file);
-        }
+            var roots = new X509Certificate2Collection();
+            foreach (var file in _options.EgressTrustedCaFiles)
+            {
+                roots.ImportFromPemFile(file);
+            }
+
+            return roots;
+        });
     }
 
     /// <summary>The address to dial for <paramref name="host"/>:<paramref name="port"/>.</summary>
@@ -93,14 +99,14 @@ internal sealed class EgressUpstreamDialer
             return true;
         }
 
-        if (errors != SslPolicyErrors.RemoteCertificateChainErrors || _extraRoots.Count == 0 || certificate is null)
+        if (errors != SslPolicyErrors.RemoteCertificateChainErrors || _extraRoots.Value.Count == 0 || certificate is null)
         {
             return false;
         }
 
         using var custom = new X509Chain();
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_extraRoots);
+        custom.ChainPolicy.CustomTrustStore.AddRange(_extraRoots.Value);
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         return custom.Build(leaf);
