@@ -48,7 +48,8 @@ internal sealed class WebSocketByteStream : Stream
             {
                 result = await _socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
-            catch (WebSocketException)
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException
+                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 return 0;
             }
@@ -72,8 +73,10 @@ internal sealed class WebSocketByteStream : Stream
         {
             await _socket.SendAsync(buffer, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (WebSocketException ex)
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // A broken connection surfaces as a cancellation wrapping the socket error; it is an I/O failure here.
             throw new IOException("The tunnel WebSocket is closed.", ex);
         }
         finally

@@ -39,9 +39,6 @@ public sealed class LocalSandboxServer : IAsyncDisposable
     /// <summary>The API key clients must send as <c>X-Api-Key</c>.</summary>
     public string ApiKey => _state.ApiKey;
 
-    /// <summary>The server's services (tests tune networking options through it).</summary>
-    internal IServiceProvider Services => _app.Services;
-
     /// <summary>The data folder holding box and snapshot state.</summary>
     public string DataDirectory => _state.Data.Root;
 
