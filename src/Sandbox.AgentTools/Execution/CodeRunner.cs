@@ -55,7 +55,7 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
                 stateLost = true;
                 string reason = session.ExitReason ?? "it stopped";
                 Log.InterpreterLost(_logger, language.ToString(), box.Name, reason);
-                notes.Add($"The {Display(language)} interpreter had stopped since the last call ({reason}). It was restarted: variables, imports and functions defined before are gone; re-run any setup code you need.");
+                notes.Add($"The {Display(language)} interpreter had stopped since the last call ({reason}). It was restarted and its state was lost: variables, imports and functions defined before are gone; re-run any setup code you need.");
                 state.SetSession(language, null);
                 await session.DisposeAsync().ConfigureAwait(false);
                 session = null;

@@ -92,7 +92,21 @@ internal sealed class InterpreterSession : IAsyncDisposable
         try
         {
             string request = JsonSerializer.Serialize(new DriverRequest(id, code, outDir, env), ToolJsonContext.Default.DriverRequest);
-            await _handle.SendInputAsync(request + "\n", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _handle.SendInputAsync(request + "\n", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A dead interpreter's stream refuses input: report it as exited rather than as a service failure.
+                await WaitAsync(_exited.Task, KillCommandTimeout, CancellationToken.None).ConfigureAwait(false);
+                if (!HasExited)
+                {
+                    throw;
+                }
+
+                return new InterpreterOutcome(call.Stdout.ToTruncatedText(), call.Stderr.ToTruncatedText(), null, TimedOut: false, Exited: true, ExitReason);
+            }
 
             bool timedOut = false;
             bool killed = false;
