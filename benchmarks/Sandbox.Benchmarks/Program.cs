@@ -1,1 +1,21 @@
-namespace Sandbox.Benchmarks; internal static class Program { private static int Main() => 0; }
+namespace Sandbox.Benchmarks;
+
+/// <summary>Dispatches to a benchmark suite by its first argument.</summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        string suite = args.Length > 0 ? args[0] : "";
+        string[] rest = args.Length > 1 ? args[1..] : [];
+        switch (suite)
+        {
+            case "tools":
+                return await AgentTools.ToolBenchmarks.RunAsync(rest);
+            default:
+                Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/Sandbox.Benchmarks -- <suite> [options]");
+                Console.Error.WriteLine("suites:");
+                Console.Error.WriteLine("  tools   warm lease acquire and run_code on a warm lease, next to the raw client calls (--quick for fewer iterations)");
+                return 2;
+        }
+    }
+}

@@ -18,6 +18,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
     private readonly CodeLanguage _language;
     private readonly CommandHandle _handle;
     private readonly string _marker;
+    private readonly string _outDir;
     private readonly SandboxToolOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -34,6 +35,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
         _language = language;
         _handle = handle;
         _marker = marker;
+        _outDir = options.ToolsDirectory.TrimEnd('/') + "/out/" + language.ToString().ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..12];
         _options = options;
         _time = time;
         _logger = logger;
@@ -86,12 +88,11 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
         long seq = Interlocked.Increment(ref _sequence);
         string id = seq.ToString(CultureInfo.InvariantCulture);
-        string outDir = _options.ToolsDirectory.TrimEnd('/') + "/out/" + _language.ToString().ToLowerInvariant() + "-" + id;
         var call = new PendingCall(_marker, _options);
         Volatile.Write(ref _current, call);
         try
         {
-            string request = JsonSerializer.Serialize(new DriverRequest(id, code, outDir, env), ToolJsonContext.Default.DriverRequest);
+            string request = JsonSerializer.Serialize(new DriverRequest(id, code, _outDir, env), ToolJsonContext.Default.DriverRequest);
             try
             {
                 await _handle.SendInputAsync(request + "\n", cancellationToken).ConfigureAwait(false);

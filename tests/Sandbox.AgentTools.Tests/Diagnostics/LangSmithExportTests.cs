@@ -89,6 +89,9 @@ public sealed class LangSmithExportTests : IAsyncLifetime
             spans.AddRange(OtlpSpan.Decode(body));
         }
 
+        // Other tests may run tools at the same time: look only at this test's trace.
+        OtlpSpan agentSpan = Assert.Single(spans, s => s.Name == "invoke_agent");
+        spans = spans.Where(s => s.TraceId == agentSpan.TraceId).ToList();
         OtlpSpan tool = Assert.Single(spans, s => s.Name == "execute_tool run_code");
         Assert.Equal("Sandbox.AgentTools", tool.Scope);
         Assert.Equal("execute_tool", tool.Attributes["gen_ai.operation.name"]);
@@ -100,7 +103,6 @@ public sealed class LangSmithExportTests : IAsyncLifetime
         Assert.Contains("invalid_argument", (string)tool.Attributes["gen_ai.tool.call.result"], StringComparison.Ordinal);
         Assert.Equal(2, tool.StatusCode); // STATUS_CODE_ERROR: the call failed
 
-        OtlpSpan agentSpan = Assert.Single(spans, s => s.Name == "invoke_agent");
         Assert.Equal(agentSpan.SpanId, tool.ParentSpanId);
         Assert.Equal(agentSpan.TraceId, tool.TraceId);
         OtlpSpan acquire = Assert.Single(spans, s => s.Name == "sandbox.lease.acquire");

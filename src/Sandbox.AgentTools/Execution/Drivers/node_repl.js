@@ -42,9 +42,12 @@ function finish(id, status, error, imgs) {
 
 async function handle(line, previousOut) {
   const req = JSON.parse(line);
-  const outDir = req.out_dir || ('/tmp/.sandbox-tools/out/' + req.id);
+  const outDir = req.out_dir || '/tmp/.sandbox-tools/out/default';
+  // One directory per interpreter, emptied before each call (the tool has read the previous call's images by then).
   if (previousOut && previousOut !== outDir) { fs.rmSync(previousOut, { recursive: true, force: true }); }
-  fs.mkdirSync(outDir, { recursive: true });
+  let existing = null;
+  try { existing = fs.readdirSync(outDir); } catch { fs.mkdirSync(outDir, { recursive: true }); }
+  for (const name of existing || []) { fs.rmSync(path.join(outDir, name), { recursive: true, force: true }); }
   Object.assign(process.env, req.env || {});
   process.env.SANDBOX_OUTPUT_DIR = outDir;
   let status = 'ok';

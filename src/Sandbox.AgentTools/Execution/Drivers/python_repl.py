@@ -83,13 +83,31 @@ def _finish(req_id, status, error, images):
     _out.flush()
 
 
+def _prepare_out_dir(out_dir, previous_out):
+    # One directory per interpreter, emptied before each call (the tool has read the previous call's images by then).
+    if previous_out and previous_out != out_dir:
+        shutil.rmtree(previous_out, ignore_errors=True)
+    try:
+        names = os.listdir(out_dir)
+    except FileNotFoundError:
+        os.makedirs(out_dir, exist_ok=True)
+        return
+    for name in names:
+        path = os.path.join(out_dir, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
 def _handle(line, previous_out):
     req = json.loads(line)
     req_id = req.get("id")
-    out_dir = req.get("out_dir") or "/tmp/.sandbox-tools/out/" + str(req_id)
-    if previous_out and previous_out != out_dir:
-        shutil.rmtree(previous_out, ignore_errors=True)
-    os.makedirs(out_dir, exist_ok=True)
+    out_dir = req.get("out_dir") or "/tmp/.sandbox-tools/out/default"
+    _prepare_out_dir(out_dir, previous_out)
     for key, value in (req.get("env") or {}).items():
         os.environ[key] = value
     os.environ["SANDBOX_OUTPUT_DIR"] = out_dir
