@@ -61,7 +61,7 @@ public sealed class BrowserServiceUrlTests : IAsyncLifetime
         Assert.Contains("Link expired", dom, StringComparison.Ordinal);
     }
 
-    private static async Task<string> RunChromiumAsync(params string[] arguments)
+    internal static async Task<string> RunChromiumAsync(params string[] arguments)
     {
         var profile = Directory.CreateTempSubdirectory("chromium-").FullName;
         try
@@ -104,7 +104,7 @@ public sealed class BrowserServiceUrlTests : IAsyncLifetime
     }
 
     /// <summary>Width, the first pixel's RGB (always stored unfiltered-equivalent in row 0) and the number of distinct decoded bytes.</summary>
-    private static (int Width, (int, int, int) FirstPixel, int Distinct) InspectPng(byte[] png)
+    internal static (int Width, (int, int, int) FirstPixel, int Distinct) InspectPng(byte[] png)
     {
         Assert.True(png.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "not a PNG");
         var width = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16));

@@ -32,6 +32,37 @@ public sealed class RealServerNetworkingTests(ServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Chromium_OpensMultiPageSiteServedInABox_ThroughItsBrowserUrl()
+    {
+        await using var box = await fixture.Client.CreateSandboxAsync();
+        await using var server = await StartHttpServerAsync(box, 8080);
+        var url = await box.GetServiceUrlAsync(8080);
+        using (var ready = await SendWithRetryAsync(url, "index.html"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        var browserUrl = await url.GetBrowserUrlAsync();
+        Assert.StartsWith($"http://{box.Info.Id}--8080.localhost:", browserUrl, StringComparison.Ordinal);
+        var dom = await BrowserServiceUrlTests.RunChromiumAsync("--dump-dom", browserUrl + "&redirect=" + Uri.EscapeDataString("/?follow=1"));
+        Assert.Contains("Second page reached", dom, StringComparison.Ordinal);
+
+        var screenshot = Path.Combine(Path.GetTempPath(), $"svc-box-{Guid.NewGuid():N}.png");
+        try
+        {
+            await BrowserServiceUrlTests.RunChromiumAsync("--screenshot=" + screenshot, "--window-size=800,600", browserUrl + "&redirect=" + Uri.EscapeDataString("/docs/page2.html"));
+            var (width, firstPixel, distinct) = BrowserServiceUrlTests.InspectPng(await File.ReadAllBytesAsync(screenshot));
+            Assert.Equal(800, width);
+            Assert.Equal((0x33, 0x66, 0xCC), firstPixel);
+            Assert.True(distinct > 8, "the screenshot looks blank");
+        }
+        finally
+        {
+            File.Delete(screenshot);
+        }
+    }
+
+    [Fact]
     public async Task ServiceUrl_NothingListening_Is502()
     {
         await using var box = await fixture.Client.CreateSandboxAsync();
