@@ -18,4 +18,8 @@ public sealed record RangeReadOptions
 
     /// <summary>An ETag the caller holds: an unchanged file answers 304 (<see cref="RangeReadResult.Unchanged"/>).</summary>
     public string? IfNoneMatch { get; init; }
+
+    /// <summary>Per-call headers (delta §2.2); <c>Range</c>, <c>If-Range</c> and <c>If-None-Match</c> set from this record
+    /// and the API key override same-named entries; default headers never do.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }

@@ -97,10 +97,19 @@ public sealed partial class SandboxInstance
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The metadata.</returns>
     /// <exception cref="ResourceNotFoundException">No such file.</exception>
-    public async Task<FileStat> StatAsync(string path, CancellationToken cancellationToken = default)
+    public Task<FileStat> StatAsync(string path, CancellationToken cancellationToken = default) =>
+        StatAsync(path, null, cancellationToken);
+
+    /// <summary>Gets a file's metadata, sending extra headers on this call (delta §2.2: the API key and the
+    /// client's default headers still apply; defaults never replace a per-call header).</summary>
+    /// <param name="path">The file path inside the sandbox.</param>
+    /// <param name="headers">Per-call headers.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The metadata.</returns>
+    public async Task<FileStat> StatAsync(string path, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, DownloadUri(path));
-        using var response = await Client.Runtime.SendAsync(request, FileTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await Client.Runtime.SendAsync(request, FileTimeout, cancellationToken, exactHeaders: Client.Runtime.FileOperationHeaders(headers)).ConfigureAwait(false);
         await ThrowFileOperationAsync(response, path, cancellationToken).ConfigureAwait(false);
         var size = response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var lengths)
             && long.TryParse(lengths.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
@@ -133,7 +142,8 @@ public sealed partial class SandboxInstance
             headers["If-None-Match"] = options.IfNoneMatch;
         }
 
-        using var response = await Client.Runtime.SendAsync(request, FileTimeout, cancellationToken, extraHeaders: headers).ConfigureAwait(false);
+        using var response = await Client.Runtime.SendAsync(
+            request, FileTimeout, cancellationToken, exactHeaders: Client.Runtime.FileOperationHeaders(options.Headers, headers)).ConfigureAwait(false);
         var etag = Header(response, "ETag");
         var lastModified = Header(response, "Last-Modified");
         switch (response.StatusCode)
@@ -162,7 +172,18 @@ public sealed partial class SandboxInstance
     /// <returns>The matches and whether the answer was truncated.</returns>
     /// <exception cref="ResourceNotFoundException">No such directory.</exception>
     public Task<GlobResponse> GlobAsync(string pattern, string path, int? limit = null, CancellationToken cancellationToken = default) =>
-        PostFileQueryAsync<GlobResponse>("/glob", new GlobRequest { Pattern = pattern, Path = path, Limit = limit }, path, cancellationToken);
+        GlobAsync(new GlobRequest { Pattern = pattern, Path = path, Limit = limit }, null, cancellationToken);
+
+    /// <summary>Glob with a request object and per-call headers (delta §2.2; they may even replace the JSON content type).</summary>
+    /// <param name="request">Pattern, root path and limit.</param>
+    /// <param name="headers">Per-call headers.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The matches and whether the answer was truncated.</returns>
+    public Task<GlobResponse> GlobAsync(GlobRequest request, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostFileQueryAsync<GlobResponse>("/glob", request, request.Path, headers, cancellationToken);
+    }
 
     /// <summary>Lists the immediate entries of a directory (a glob with pattern <c>*</c>).</summary>
     /// <param name="path">The absolute directory.</param>
@@ -180,7 +201,18 @@ public sealed partial class SandboxInstance
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Matching lines (1-based) and whether the answer was truncated.</returns>
     public Task<GrepResponse> GrepAsync(string pattern, string path, string? glob = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        PostFileQueryAsync<GrepResponse>("/grep", new GrepRequest { Pattern = pattern, Path = path, Glob = glob, Limit = limit }, path, cancellationToken);
+        GrepAsync(new GrepRequest { Pattern = pattern, Path = path, Glob = glob, Limit = limit }, null, cancellationToken);
+
+    /// <summary>Grep with a request object and per-call headers (delta §2.2).</summary>
+    /// <param name="request">Literal pattern, root path, file filter and limit.</param>
+    /// <param name="headers">Per-call headers.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Matching lines and whether the answer was truncated.</returns>
+    public Task<GrepResponse> GrepAsync(GrepRequest request, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostFileQueryAsync<GrepResponse>("/grep", request, request.Path, headers, cancellationToken);
+    }
 
     internal static string RangeHeader(RangeReadOptions options)
     {
@@ -290,10 +322,11 @@ public sealed partial class SandboxInstance
         }
     }
 
-    private async Task<T> PostFileQueryAsync<T>(string endpoint, object body, string path, CancellationToken cancellationToken)
+    private async Task<T> PostFileQueryAsync<T>(string endpoint, object body, string path, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, DataplaneUrlFor(endpoint)) { Content = SandboxRuntime.JsonBody(body) };
-        using var response = await Client.Runtime.SendAsync(request, FileTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await Client.Runtime.SendAsync(
+            request, FileTimeout, cancellationToken, exactHeaders: Client.Runtime.FileOperationHeaders(headers)).ConfigureAwait(false);
         await ThrowFileOperationAsync(response, path, cancellationToken).ConfigureAwait(false);
         return await SandboxRuntime.ReadJsonAsync<T>(response, cancellationToken).ConfigureAwait(false);
     }

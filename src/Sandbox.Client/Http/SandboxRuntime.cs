@@ -129,20 +129,19 @@ internal sealed class SandboxRuntime : IDisposable
         TimeSpan? timeout,
         CancellationToken cancellationToken,
         HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
-        IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
+        IEnumerable<KeyValuePair<string, string>>? extraHeaders = null,
+        IReadOnlyDictionary<string, string>? exactHeaders = null)
     {
-        foreach (var header in Headers())
+        foreach (var header in exactHeaders ?? (IEnumerable<KeyValuePair<string, string>>)Headers())
         {
-            request.Headers.Remove(header.Key);
-            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            SetHeader(request, header.Key, header.Value);
         }
 
         if (extraHeaders is not null)
         {
             foreach (var header in extraHeaders)
             {
-                request.Headers.Remove(header.Key);
-                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                SetHeader(request, header.Key, header.Value);
             }
         }
 
@@ -167,6 +166,59 @@ internal sealed class SandboxRuntime : IDisposable
             throw new TimeoutException($"{request.Method} {Redact(request.RequestUri)} did not complete within {limit.TotalSeconds:0.###}s", ex);
         }
     }
+
+    /// <summary>Header order of the 0.12 file operations (delta §2.2): per-call headers, then <paramref name="overrides"/>
+    /// (Range, If-Range, If-None-Match), then the configured <c>X-Api-Key</c>, then default headers only where the name is
+    /// not present yet.</summary>
+    public Dictionary<string, string> FileOperationHeaders(IReadOnlyDictionary<string, string>? perCall, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in perCall ?? new Dictionary<string, string>())
+        {
+            headers[pair.Key] = pair.Value;
+        }
+
+        foreach (var pair in overrides ?? new Dictionary<string, string>())
+        {
+            headers[pair.Key] = pair.Value;
+        }
+
+        if (!string.IsNullOrEmpty(ApiKey))
+        {
+            headers[ApiKeyHeader] = ApiKey;
+        }
+
+        foreach (var pair in Options.DefaultHeaders)
+        {
+            headers.TryAdd(pair.Key, pair.Value);
+        }
+
+        return headers;
+    }
+
+    private static void SetHeader(HttpRequestMessage request, string name, string value)
+    {
+        if (IsContentHeader(name))
+        {
+            // Content-Type and friends belong to the body (a per-call header may replace the JSON content type).
+            if (request.Content is { } content)
+            {
+                content.Headers.Remove(name);
+                content.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            return;
+        }
+
+        request.Headers.Remove(name);
+        request.Headers.TryAddWithoutValidation(name, value);
+    }
+
+    private static bool IsContentHeader(string name) =>
+        name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Expires", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Last-Modified", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Allow", StringComparison.OrdinalIgnoreCase);
 
     public static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {

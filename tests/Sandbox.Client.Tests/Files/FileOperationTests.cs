@@ -262,6 +262,30 @@ public sealed class FileOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FileQueries_PerCallHeaders_FollowDeltaMergeOrder()
+    {
+        // Delta §2.2: per-call, then Range/If-*, then X-Api-Key, then defaults only where absent
+        using var client = _server.CreateClient(o => o.DefaultHeaders["X-Service-Key"] = "default-svc");
+        var box = _server.Instance(client);
+        _server.On("GET", "/dp/sb-1/download", (c, _) => c.Response.Body.WriteAsync("x"u8.ToArray()).AsTask());
+        _server.OnJson("POST", "/dp/sb-1/glob", 200, new { matches = Array.Empty<object>(), truncated = false });
+        await box.ReadRangeAsync("/f", new RangeReadOptions
+        {
+            Start = 0,
+            Headers = new Dictionary<string, string> { ["X-Service-Key"] = "call-svc", ["range"] = "bytes=5-", ["X-Api-Key"] = "call-key", ["X-Trace"] = "t1" },
+        });
+        await box.GlobAsync(new Protocol.GlobRequest { Pattern = "*", Path = "/w" }, new Dictionary<string, string> { ["Content-Type"] = "application/vnd.test+json" });
+        var range = _server.RequestsTo("/dp/sb-1/download")[0];
+        Assert.Equal("call-svc", range.Header("X-Service-Key"));
+        Assert.Equal("bytes=0-", range.Header("Range"));
+        Assert.Equal("test-key", range.Header("X-Api-Key"));
+        Assert.Equal("t1", range.Header("X-Trace"));
+        var glob = _server.RequestsTo("/dp/sb-1/glob")[0];
+        Assert.Equal("application/vnd.test+json", glob.Header("Content-Type"));
+        Assert.Equal("default-svc", glob.Header("X-Service-Key"));
+    }
+
+    [Fact]
     public async Task FileQueries_On404_ThrowFileNotFoundNamingPathAndSandbox()
     {
         // Delta scenario 36
