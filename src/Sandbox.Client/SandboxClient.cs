@@ -126,6 +126,10 @@ public sealed partial class SandboxClient : IDisposable
         if (options.WaitForReady)
         {
             timeout = options.Timeout is { } t ? WholeSeconds(t, "timeout", allowZero: true) : 30;
+            if (timeout < 0)
+            {
+                throw new SandboxValidationException("timeout must be >= 0", "timeout");
+            }
         }
 
         return new CreateSandboxRequest

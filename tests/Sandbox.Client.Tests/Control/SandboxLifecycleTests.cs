@@ -118,6 +118,8 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
         { new CreateSandboxOptions { IdleTtl = TimeSpan.FromSeconds(90) }, "idle_ttl_seconds" },
         { new CreateSandboxOptions { DeleteAfterStop = TimeSpan.FromSeconds(-60) }, "delete_after_stop_seconds" },
         { new CreateSandboxOptions { AccessDelegation = new AccessDelegation { Mode = "EXPLICIT" } }, "access_delegation" },
+        { new CreateSandboxOptions { Timeout = TimeSpan.FromSeconds(-1) }, "timeout" },
+        { new CreateSandboxOptions { Timeout = TimeSpan.FromSeconds(1.5) }, "timeout" },
         { new CreateSandboxOptions { AccessDelegation = new AccessDelegation { Mode = "ADMIN" } }, "access_delegation" },
         {
             new CreateSandboxOptions
