@@ -58,6 +58,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
     public void Initialize()
     {
         Log.Limits(_logger, _host.Describe());
+        _cgroups.RemoveStaleGroups(TimeSpan.FromMinutes(2));
         if (_host.IsolationUnavailableReason is { } reason)
         {
             Log.IsolationUnavailable(_logger, reason);

@@ -97,6 +97,51 @@ internal sealed class CgroupController
         return new BoxCgroup(CgroupMode.V1, groups, joins, memoryGroup, pidsGroup);
     }
 
+    /// <summary>
+    /// Removes box groups left empty by a server that died (its boxes died with it). Only groups older than
+    /// <paramref name="minimumAge"/> and without processes are touched, so boxes of other running servers are safe.
+    /// </summary>
+    public void RemoveStaleGroups(TimeSpan minimumAge)
+    {
+        var roots = _host.Cgroups == CgroupMode.V2
+            ? [Path.Combine(_cgroupRoot, RootGroup)]
+            : new[] { "memory", "cpu", "pids" }.Select(h => Path.Combine(_cgroupRoot, h, RootGroup));
+        foreach (string root in roots.Where(Directory.Exists))
+        {
+            foreach (string box in Directory.GetDirectories(root))
+            {
+                try
+                {
+                    if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(box) < minimumAge || HasProcesses(box))
+                    {
+                        continue;
+                    }
+
+                    foreach (string sub in Directory.GetDirectories(box))
+                    {
+                        Directory.Delete(sub);
+                    }
+
+                    Directory.Delete(box);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // In use or raced with another server: leave it.
+                }
+            }
+        }
+    }
+
+    private static bool HasProcesses(string group)
+    {
+        if (File.ReadAllText(Path.Combine(group, "cgroup.procs")).Length > 0)
+        {
+            return true;
+        }
+
+        return Directory.GetDirectories(group).Any(HasProcesses);
+    }
+
     private static string CreateV1(string hierarchy, string boxId)
     {
         string root = Path.Combine(hierarchy, RootGroup);
