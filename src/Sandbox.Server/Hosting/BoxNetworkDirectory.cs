@@ -66,5 +66,7 @@ internal sealed class BoxNetworkDirectory : IBoxNetworkDirectory
         }
     }
 
+    public void MarkActive(string id) => _boxes.Find(id)?.Touch(_boxes.Time);
+
     private static BoxNetworkTarget Target(Box box) => new(box.Id, box.Name, box.Running is { HasExited: false } r ? r.NetworkNamespacePath : null);
 }

@@ -18,4 +18,9 @@ internal interface IBoxNetworkDirectory
     /// the box. An opened stream, never a path: a host path would be resolved again later, outside the box's root.
     /// </summary>
     ValueTask<FileStream?> OpenFileAsync(string id, string path, CancellationToken cancellationToken = default);
+
+    /// <summary>Records activity on the box (service requests, tunnel streams, downloads, egress), so idle_ttl does not stop a box in use.</summary>
+    void MarkActive(string id)
+    {
+    }
 }

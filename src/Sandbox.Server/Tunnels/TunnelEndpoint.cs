@@ -41,8 +41,13 @@ internal sealed partial class TunnelEndpoint(
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero }).ConfigureAwait(false);
         LogTunnelOpened(logger, box.Id);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var activeId = box.Id;
         var server = new TunnelStreamServer(
-            (port, ct) => sockets.ConnectLoopbackAsync(namespacePath, port, ct),
+            (port, ct) =>
+            {
+                boxes.MarkActive(activeId);
+                return sockets.ConnectLoopbackAsync(namespacePath, port, ct);
+            },
             logger);
         await server.RunAsync(new WebSocketByteStream(socket), stop.Token).ConfigureAwait(false);
         LogTunnelClosed(logger, box.Id);

@@ -120,6 +120,12 @@ internal sealed class NetworkingTestServer : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, (BoxNetworkTarget Box, string Root)> _boxes = new();
 
+        private int _activeMarks;
+
+        public int ActiveMarks => Volatile.Read(ref _activeMarks);
+
+        public void MarkActive(string id) => Interlocked.Increment(ref _activeMarks);
+
         public void Add(string id, string name, string? namespacePath, string root)
             => _boxes[id] = (new BoxNetworkTarget(id, name, namespacePath), root);
 

@@ -81,12 +81,14 @@ public sealed class ServiceUrlTests : IAsyncLifetime
     {
         var info = await _server.MintServiceUrlAsync("web", new { port = _box.Port });
         using var http = new HttpClient(_server.LoopbackHandler());
+        var marks = _server.Boxes.ActiveMarks;
 
         using var page = new HttpRequestMessage(HttpMethod.Get, info.ServiceUrl + "docs/page2.html");
         page.Headers.Add("X-Langsmith-Sandbox-Service-Token", info.Token);
         using var pageResponse = await http.SendAsync(page);
         Assert.Equal(HttpStatusCode.OK, pageResponse.StatusCode);
         Assert.Contains("Second page reached", await pageResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(_server.Boxes.ActiveMarks > marks, "service traffic must count as box activity (idle_ttl)");
 
         using var echo = new HttpRequestMessage(HttpMethod.Get, info.ServiceUrl + "headers?x=1");
         echo.Headers.Add("X-Langsmith-Sandbox-Service-Token", info.Token);

@@ -81,6 +81,7 @@ internal sealed class DownloadLinkEndpoints(IBoxNetworkDirectory boxes, ServiceT
             return;
         }
 
+        boxes.MarkActive(box.Id);
         var contentType = check.GetString("ct")
             ?? (ContentTypes.TryGetContentType(path, out var guessed) ? guessed : "application/octet-stream");
         var disposition = new ContentDispositionHeaderValue(check.GetString("cd") ?? "attachment");

@@ -33,6 +33,11 @@ internal sealed partial class EgressBoxContributor(EgressListeners listeners, Eg
             throw new BoxStartException("Invalid proxy_config: " + ex.Message, ex);
         }
 
+        foreach (var rule in config.Rules.Where(r => r.Enabled != false && (r.Aws is not null || r.Gcp is not null)))
+        {
+            LogProviderRuleIgnored(logger, context.BoxId, rule.Name);
+        }
+
         foreach (var rule in config.Rules.Where(r => r.Enabled != false && r.EnvVars is not null))
         {
             foreach (var (name, value) in rule.EnvVars!)
@@ -76,6 +81,9 @@ internal sealed partial class EgressBoxContributor(EgressListeners listeners, Eg
             throw new BoxStartException("The egress proxy could not listen inside the sandbox: " + ex.Message, ex);
         }
     }
+
+    [LoggerMessage(EventId = 5421, Level = LogLevel.Warning, Message = "Box {BoxId}: proxy rule {Rule} is an AWS/GCP provider rule; the local egress proxy does not sign requests for providers (only header rules and access_control apply)")]
+    private static partial void LogProviderRuleIgnored(ILogger logger, string boxId, string rule);
 
     [LoggerMessage(EventId = 5420, Level = LogLevel.Warning, Message = "Egress proxy could not listen inside box {BoxId}: {Reason}")]
     private static partial void LogListenFailed(ILogger logger, string boxId, string reason);

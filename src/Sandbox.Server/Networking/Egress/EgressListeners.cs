@@ -110,6 +110,7 @@ internal sealed partial class EgressListeners(
             }
 
             client.NoDelay = true;
+            services.GetRequiredService<IBoxNetworkDirectory>().MarkActive(listener.BoxId);
             connections.RemoveAll(static t => t.IsCompleted);
             connections.Add(proxy.HandleAsync(new NetworkStream(client, ownsSocket: true), listener.BoxId, listener.Policy, listener.Stop.Token));
         }

@@ -84,6 +84,7 @@ internal sealed partial class ServiceRouter(
             return;
         }
 
+        boxes.MarkActive(box.Id);
         await proxy.ForwardAsync(context, ns, box.Id, address.Port, address.PathBase, path, check.EmbedOrigins ?? grant?.EmbedOrigins ?? []).ConfigureAwait(false);
     }
 
