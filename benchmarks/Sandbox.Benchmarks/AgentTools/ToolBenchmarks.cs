@@ -134,7 +134,7 @@ internal static class ToolBenchmarks
         {
             double ratio = m.Percentile(50) / b.Percentile(50);
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{m.Name,-56} {m.Count,6} {LatencyStats.Ms(m.Percentile(50)),9} {LatencyStats.Ms(m.Percentile(90)),9} {LatencyStats.Ms(m.Percentile(99)),9} {LatencyStats.Ms(m.Mean),9} | {b.Name,-56} {LatencyStats.Ms(b.Percentile(50)),9} {ratio.ToString("0.00", CultureInfo.InvariantCulture),6}x");
+                $"{m.Name,-56} {m.Count,6} {LatencyStats.Ms(m.Percentile(50)),9} {LatencyStats.Ms(m.Percentile(90)),9} {LatencyStats.Ms(m.Percentile(99)),9} {LatencyStats.Ms(m.Mean),9} | {b.Name,-56} {LatencyStats.Ms(b.Percentile(50)),9} {ratio.ToString(ratio < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture),6}x");
         }
 
         Console.WriteLine(sb.ToString());
