@@ -11,9 +11,12 @@ internal static class Program
         {
             case "tools":
                 return await AgentTools.ToolBenchmarks.RunAsync(rest);
+            case "server":
+                return await Server.ServerBenchmarks.RunAsync(rest);
             default:
                 Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/Sandbox.Benchmarks -- <suite> [options]");
                 Console.Error.WriteLine("suites:");
+                Console.Error.WriteLine("  server  box create → first command and run(\"true\") round trip, next to bare bwrap and nsenter (--quick for fewer iterations)");
                 Console.Error.WriteLine("  tools   warm lease acquire and run_code on a warm lease, next to the raw client calls (--quick for fewer iterations)");
                 return 2;
         }

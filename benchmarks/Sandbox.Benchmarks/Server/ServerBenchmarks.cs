@@ -32,7 +32,7 @@ internal static class ServerBenchmarks
             await warm.RunAsync("true");
         }
 
-        var bareSpawn = new Latency("bare: bwrap --unshare-all true (process spawn)");
+        var bareSpawn = new LatencyStats("bare: bwrap --unshare-all true (process spawn)");
         for (int i = 0; i < spawnIterations; i++)
         {
             long t = Stopwatch.GetTimestamp();
@@ -40,7 +40,7 @@ internal static class ServerBenchmarks
             bareSpawn.Add(t);
         }
 
-        var createFirst = new Latency("server: create box → run(\"true\") done");
+        var createFirst = new LatencyStats("server: create box → run(\"true\") done");
         for (int i = 0; i < createIterations; i++)
         {
             long t = Stopwatch.GetTimestamp();
@@ -60,8 +60,8 @@ internal static class ServerBenchmarks
         int initPid = FindBoxInit(live.Info.Id ?? live.Name)
             ?? throw new InvalidOperationException("could not find the box's init process in /proc");
 
-        var bareEnter = new Latency("bare: nsenter -t <init> -U -m -u -i -n -p true");
-        var wsRoundTrip = new Latency("server: run(\"true\") over WebSocket");
+        var bareEnter = new LatencyStats("bare: nsenter -t <init> -U -m -u -i -n -p true");
+        var wsRoundTrip = new LatencyStats("server: run(\"true\") over WebSocket");
         for (int i = 0; i < roundTrips; i++)
         {
             // Interleaved, so both see the same machine load.
@@ -79,14 +79,14 @@ internal static class ServerBenchmarks
         Console.WriteLine($"{"measurement",-50} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9}");
         foreach (var row in new[] { bareSpawn, createFirst, bareEnter, wsRoundTrip })
         {
-            Console.WriteLine($"{row.Name,-50} {Latency.Ms(row.Percentile(50)),9} {Latency.Ms(row.Percentile(90)),9} {Latency.Ms(row.Percentile(99)),9}");
+            Console.WriteLine($"{row.Name,-50} {LatencyStats.Ms(row.Percentile(50)),9} {LatencyStats.Ms(row.Percentile(90)),9} {LatencyStats.Ms(row.Percentile(99)),9}");
         }
 
         double createRatio = createFirst.Percentile(50) / bareSpawn.Percentile(50);
         double roundTripOverhead = wsRoundTrip.Percentile(50) - bareEnter.Percentile(50);
         Console.WriteLine();
-        Console.WriteLine($"create → first command: p50 {Latency.Ms(createFirst.Percentile(50))} ms = {createRatio.ToString("0.0", CultureInfo.InvariantCulture)}× the bare bwrap spawn (targets: p50 ≤ 25 ms and ≤ 5×)");
-        Console.WriteLine($"run(\"true\") round trip: p50 {Latency.Ms(wsRoundTrip.Percentile(50))} ms = {Latency.Ms(roundTripOverhead)} ms above a bare nsenter (target: ≤ 2 ms above)");
+        Console.WriteLine($"create → first command: p50 {LatencyStats.Ms(createFirst.Percentile(50))} ms = {createRatio.ToString("0.0", CultureInfo.InvariantCulture)}× the bare bwrap spawn (targets: p50 ≤ 25 ms and ≤ 5×)");
+        Console.WriteLine($"run(\"true\") round trip: p50 {LatencyStats.Ms(wsRoundTrip.Percentile(50))} ms = {LatencyStats.Ms(roundTripOverhead)} ms above a bare nsenter (target: ≤ 2 ms above)");
         return 0;
     }
 

@@ -1,19 +1,26 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Sandbox.Benchmarks.Server;
+namespace Sandbox.Benchmarks;
 
 /// <summary>Latency samples of one measured operation, with percentiles.</summary>
-internal sealed class Latency(string name)
+internal sealed class LatencyStats(string name)
 {
     private readonly List<double> _samples = [];
 
     public string Name { get; } = name;
 
+    public int Count => _samples.Count;
+
     public void Add(long startTimestamp) => _samples.Add(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
 
     public double Percentile(double p)
     {
+        if (_samples.Count == 0)
+        {
+            return double.NaN;
+        }
+
         List<double> sorted = [.. _samples];
         sorted.Sort();
         double rank = p / 100 * (sorted.Count - 1);
@@ -22,5 +29,7 @@ internal sealed class Latency(string name)
         return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
     }
 
-    public static string Ms(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+    public double Mean => _samples.Count == 0 ? double.NaN : _samples.Average();
+
+    public static string Ms(double value) => value.ToString(value < 0.1 ? "0.0000" : "0.000", CultureInfo.InvariantCulture);
 }
