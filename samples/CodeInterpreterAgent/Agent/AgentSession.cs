@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Globalization;
+using CodeInterpreterAgent.Hosting;
+using CodeInterpreterAgent.Models;
+using CodeInterpreterAgent.Offline;
+using CodeInterpreterAgent.Output;
+using Microsoft.Extensions.AI;
+using OpenTelemetry.Trace;
+using Sandbox.AgentTools;
+using Spectre.Console;
+
+namespace CodeInterpreterAgent.Agent;
+
+/// <summary>One run of the sample: sandboxes up, the conversation, the checks and the summary.</summary>
+internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console, Func<string, string?> env, TimeProvider time)
+{
+    private readonly AgentConsole _ui = new(console);
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        long started = time.GetTimestamp();
+        ModelSettings? model = settings.Offline ? null : ModelSettings.FromEnvironment(env);
+        console.Write(new Rule("[bold]Sandbox.AgentTools[/] code interpreter agent").LeftJustified());
+        if (model is null)
+        {
+            console.Write(new Panel(new Markup("[bold yellow]offline scripted conversation (no model configured)[/]\n" +
+                "[grey]The assistant messages below are a fixed script; the tools, the sandbox and everything they return are real.\n" +
+                "Set OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for Ollama, vLLM or llama.cpp) to talk to a model.[/]"))
+                .BorderColor(Color.Yellow));
+        }
+        else
+        {
+            _ui.Info($"model: {model}");
+        }
+
+        using TracerProvider? tracing = AgentTelemetry.StartExport(env);
+        if (tracing is not null)
+        {
+            _ui.Info("tracing: exporting spans to LangSmith over OTLP (LANGSMITH_API_KEY is set)");
+        }
+
+        SandboxBackend backend;
+        try
+        {
+            backend = await SandboxBackend.StartAsync(settings.Endpoint, settings.ApiKey, settings.Hosted, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _ui.Error($"could not reach the sandboxes: {ex.Message}");
+            if (settings.Endpoint is null && !settings.Hosted)
+            {
+                _ui.Info("The embedded server needs Linux with bubblewrap: run 'bash eng/install-deps.sh' (or 'bash eng/run-sample.sh', which does).");
+            }
+
+            return 2;
+        }
+
+        await using (backend)
+        {
+            _ui.Info($"sandboxes: {backend.Description}");
+            await using var pool = new SandboxLeasePool(backend.Client, new SandboxPoolOptions { MinIdle = 0, MaxBoxes = 2 });
+            string conversationId = "code-interpreter-" + Guid.NewGuid().ToString("N")[..8];
+            IList<AITool> tools = SandboxTools.Create(pool, conversationId);
+
+            var scripted = model is null ? new ScriptedChatClient() : null;
+            using IChatClient chat = new TracingChatClient(scripted ?? (IChatClient)new OpenAIChatClient(model!), model?.Model ?? "offline-script");
+            var loop = new ToolLoop(chat, [.. tools], _ui, time) { MaxIterations = settings.MaxIterations };
+
+            string? answer;
+            using (Activity? activity = AgentTelemetry.Source.StartActivity("invoke_agent code-interpreter"))
+            {
+                activity?.SetTag("gen_ai.operation.name", "invoke_agent");
+                activity?.SetTag("gen_ai.conversation.id", conversationId);
+                activity?.SetTag("langsmith.span.kind", "chain");
+                answer = await ConverseAsync(loop, model, cancellationToken);
+            }
+
+            string? boxName = await FindBoxAsync(pool, conversationId, loop, cancellationToken);
+            List<SavedImage> images = SaveImages(loop.Calls);
+            string? webUrl = scripted?.BrowserUrl
+                ?? loop.Calls.LastOrDefault(c => c.Name == "expose_port" && !c.IsError)?.GetResultString("browser_url");
+            WebAppCheck? web = null;
+            string? webError = null;
+            if (webUrl is not null)
+            {
+                try
+                {
+                    web = await WebAppProbe.FetchAsync(webUrl, cancellationToken);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    webError = ex.Message;
+                }
+            }
+
+            TimeSpan elapsed = time.GetElapsedTime(started);
+            var problems = new List<string>();
+            if (model is null)
+            {
+                CheckOfflineRun(scripted!, loop, images, web, webError, problems);
+            }
+            else if (answer is null)
+            {
+                problems.Add($"the model did not finish within {settings.MaxIterations} calls");
+            }
+
+            WriteSummary(loop, boxName, pool.GetStatistics(), images, web, webUrl, elapsed, backend.Description);
+            if (problems.Count > 0)
+            {
+                foreach (string problem in problems)
+                {
+                    _ui.Error(problem);
+                }
+
+                console.MarkupLine("[bold red]FAILED[/]");
+                return 1;
+            }
+
+            console.MarkupLine("[bold green]OK[/] [grey]everything ran in the sandbox and answered as expected[/]");
+            return 0;
+        }
+    }
+
+    private async Task<string?> ConverseAsync(ToolLoop loop, ModelSettings? model, CancellationToken cancellationToken)
+    {
+        var history = new List<ChatMessage> { new(ChatRole.System, Prompts.System) };
+        if (model is null)
+        {
+            _ui.User(ScriptedChatClient.UserPrompt);
+            history.Add(new ChatMessage(ChatRole.User, ScriptedChatClient.UserPrompt));
+            return await loop.RunTurnAsync(history, cancellationToken);
+        }
+
+        string prompt = settings.Prompt ?? Prompts.DefaultTask + "\n\n```csv\n" + SalesData.Csv() + "```";
+        _ui.User(settings.Prompt ?? Prompts.DefaultTask + " [CSV attached]");
+        history.Add(new ChatMessage(ChatRole.User, prompt));
+        string? answer = await loop.RunTurnAsync(history, cancellationToken);
+        while (settings.Interactive && answer is not null)
+        {
+            string next = await new TextPrompt<string>("[green]you[/] (empty line to finish)").AllowEmpty().ShowAsync(console, cancellationToken);
+            if (string.IsNullOrWhiteSpace(next))
+            {
+                break;
+            }
+
+            history.Add(new ChatMessage(ChatRole.User, next));
+            answer = await loop.RunTurnAsync(history, cancellationToken);
+        }
+
+        return answer;
+    }
+
+    private static async Task<string?> FindBoxAsync(SandboxLeasePool pool, string conversationId, ToolLoop loop, CancellationToken cancellationToken)
+    {
+        if (loop.Calls.Count == 0)
+        {
+            return null;
+        }
+
+        // The pool gives the conversation its own box; renting by the same id hands back that box.
+        await using SandboxLease lease = await pool.RentAsync(conversationId, cancellationToken);
+        return lease.Sandbox.Name;
+    }
+
+    private List<SavedImage> SaveImages(IEnumerable<ToolCallRecord> calls)
+    {
+        var saved = new List<SavedImage>();
+        foreach (ToolCallRecord call in calls)
+        {
+            foreach (DataContent image in call.Images)
+            {
+                Directory.CreateDirectory(settings.OutputDirectory);
+                string extension = image.MediaType switch { "image/png" => ".png", "image/jpeg" => ".jpg", "image/svg+xml" => ".svg", _ => ".bin" };
+                string name = Path.GetFileNameWithoutExtension(image.Name ?? "image");
+                string file = Path.Combine(settings.OutputDirectory, $"{call.Number:00}-{Sanitize(name)}{extension}");
+                File.WriteAllBytes(file, image.Data.ToArray());
+                saved.Add(new SavedImage(Path.GetFullPath(file), image.MediaType, image.Data.Length, PngInfo.TryRead(image.Data.Span)));
+            }
+        }
+
+        return saved;
+    }
+
+    private static void CheckOfflineRun(ScriptedChatClient script, ToolLoop loop, List<SavedImage> images, WebAppCheck? web, string? webError, List<string> problems)
+    {
+        if (script.FailureReason is { } reason)
+        {
+            problems.Add("the scripted conversation stopped: " + reason);
+        }
+
+        foreach (ToolCallRecord failed in loop.Calls.Where(c => c.IsError))
+        {
+            problems.Add($"tool call #{failed.Number} ({failed.Name}) failed");
+        }
+
+        if (!images.Any(i => i.Png is not null))
+        {
+            problems.Add("no PNG chart came back from run_code");
+        }
+
+        if (web is null)
+        {
+            problems.Add("the web app was not reached" + (webError is null ? "" : ": " + webError));
+            return;
+        }
+
+        if (!web.Answered || !web.Html.Contains("<h1>Sales by region</h1>", StringComparison.Ordinal))
+        {
+            problems.Add($"the web app answered HTTP {web.Status} without the expected page");
+        }
+
+        IReadOnlyDictionary<string, decimal> expected = SalesData.RevenueByRegion();
+        if (web.Totals is null || expected.Any(e => !web.Totals.TryGetValue(e.Key, out decimal got) || Math.Abs(got - e.Value) > 0.01m))
+        {
+            problems.Add("the web app's /api/totals does not match the revenue computed on the host");
+        }
+
+        if (web.ChartBytes is null || PngInfo.TryRead(web.ChartBytes) is null)
+        {
+            problems.Add("the web app did not serve the chart as a PNG");
+        }
+    }
+
+    private void WriteSummary(ToolLoop loop, string? boxName, SandboxPoolStatistics stats, List<SavedImage> images, WebAppCheck? web, string? webUrl,
+        TimeSpan elapsed, string backend)
+    {
+        console.WriteLine();
+        console.Write(new Rule("[bold]Summary[/]").LeftJustified());
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("#").AddColumn("tool").AddColumn("what").AddColumn(new TableColumn("time").RightAligned()).AddColumn("result");
+        foreach (ToolCallRecord call in loop.Calls)
+        {
+            string what = call.Name switch
+            {
+                "run_code" => $"{call.GetArgument("language") ?? "python"}: {FirstLine(call.GetArgument("code"))}",
+                "write_file" => call.GetArgument("path") ?? "",
+                "expose_port" => "port " + call.GetArgument("port"),
+                _ => call.GetArgument("path") ?? "",
+            };
+            string result = call.IsError ? "[red]error[/]" : call.Images.Count > 0 ? $"[green]ok[/], {call.Images.Count} image(s)" : "[green]ok[/]";
+            table.AddRow(call.Number.ToString(CultureInfo.InvariantCulture), Markup.Escape(call.Name), Markup.Escape(what),
+                call.Duration.TotalSeconds.ToString("0.00 s", CultureInfo.InvariantCulture), result);
+        }
+
+        console.Write(table);
+        TimeSpan toolTime = loop.Calls.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.Duration);
+        console.MarkupLine($"tool calls:   {loop.Calls.Count} ({loop.Calls.Count(c => c.IsError)} failed), {toolTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s in tools");
+        console.MarkupLine($"boxes used:   {(boxName is null ? "0" : "1 (" + Markup.Escape(boxName) + ")")}; pool owns {stats.Total} now, deleted on exit");
+        console.MarkupLine($"sandboxes:    {Markup.Escape(backend)}");
+        foreach (SavedImage image in images)
+        {
+            string size = image.Png is { } png ? $"{png.Width}x{png.Height} PNG" : image.MediaType;
+            console.MarkupLine($"chart:        {Markup.Escape(image.Path)} ({size}, {image.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes)");
+        }
+
+        if (images.Count == 0)
+        {
+            console.MarkupLine("chart:        (none)");
+        }
+
+        if (web is not null)
+        {
+            string totals = web.Totals is null ? "no /api/totals" : $"/api/totals lists {web.Totals.Count} regions";
+            string chart = web.ChartBytes is null ? "no chart" : $"/chart.png {web.ChartBytes.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes";
+            console.MarkupLine($"web app:      answered HTTP {web.Status} through its URL ({totals}, {chart})");
+        }
+
+        console.MarkupLine($"web app URL:  {Markup.Escape(webUrl ?? "(none)")}");
+        if (webUrl is not null)
+        {
+            console.MarkupLine("[grey]              (open it in a browser while the sample runs; the sandbox and its URL end when the sample exits)[/]");
+        }
+
+        console.MarkupLine($"elapsed:      {elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+    }
+
+    private static string FirstLine(string? code)
+    {
+        string line = (code ?? "").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+        return line.Length > 60 ? line[..57] + "..." : line;
+    }
+
+    private static string Sanitize(string name) =>
+        new(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+
+    private sealed record SavedImage(string Path, string MediaType, int Bytes, (int Width, int Height)? Png);
+}

@@ -1,0 +1,31 @@
+namespace CodeInterpreterAgent;
+
+/// <summary>The sample's settings, from the command line and the environment.</summary>
+internal sealed record AgentSettings
+{
+    /// <summary>Sandbox server to use instead of the embedded one (<c>--endpoint</c> or <c>SANDBOX_ENDPOINT</c>).</summary>
+    public Uri? Endpoint { get; init; }
+
+    /// <summary>API key of that server (<c>--api-key</c>, <c>SANDBOX_API_KEY</c>, else <c>LANGSMITH_API_KEY</c>).</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Use hosted LangSmith sandboxes (<c>--hosted</c>): endpoint and key from <c>LANGSMITH_ENDPOINT</c>/<c>LANGSMITH_API_KEY</c>.</summary>
+    public bool Hosted { get; init; }
+
+    /// <summary>Run the offline script even when a model is configured (<c>--offline</c>).</summary>
+    public bool Offline { get; init; }
+
+    /// <summary>Folder for images the tools return (<c>--output</c>).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>The first user message in model mode (<c>--prompt</c>).</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Upper bound on model calls per turn (<c>--max-iterations</c>).</summary>
+    public int MaxIterations { get; init; } = 16;
+
+    /// <summary>Keep asking for more user messages after the first turn (<c>--interactive</c>, model mode only).</summary>
+    public bool Interactive { get; init; }
+
+    public override string ToString() => $"endpoint={Endpoint?.ToString() ?? "(embedded)"} hosted={Hosted} offline={Offline} output={OutputDirectory}";
+}

@@ -1,0 +1,63 @@
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace Samples.Tests;
+
+[Collection(SamplesCollection.Name)]
+public sealed partial class CodeInterpreterAgentTests(ITestOutputHelper log) : IDisposable
+{
+    private readonly string _output = Directory.CreateTempSubdirectory("agent-sample-").FullName;
+
+    [Fact]
+    public async Task OfflineRun_DrivesRealToolsToAPngChartAndAWebAppThatAnswers()
+    {
+        (int exitCode, string text) = await RunAsync("--offline", "--output", _output);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{text}");
+        Assert.Contains("offline scripted conversation (no model configured)", text, StringComparison.Ordinal);
+
+        // Kept state: the analysis call printed totals computed on the rows loaded by the call before it.
+        Assert.Contains("loaded 144 rows", text, StringComparison.Ordinal);
+        Assert.Matches(@"best region \w+; best month 2025-\d\d", text);
+
+        // The chart came back from run_code as an image, was saved, and is a real PNG.
+        Match chart = ChartLine().Match(text);
+        Assert.True(chart.Success, "no chart line in the summary\n" + text);
+        string path = chart.Groups["path"].Value;
+        Assert.StartsWith(_output, path, StringComparison.Ordinal);
+        (int width, int height) = PngFile.Validate(await File.ReadAllBytesAsync(path));
+        Assert.Equal((480, 300), (width, height));
+
+        // The web app in the box answered the host through its exposed URL, with the data and the chart.
+        Assert.Matches(@"web app:\s+answered HTTP 200 through its URL \(/api/totals lists 4 regions, /chart.png [\d,]+ bytes\)", text);
+        Assert.Matches(@"web app URL:\s+http://\S+", text);
+        Assert.Matches(@"tool calls:\s+7 \(0 failed\)", text);
+        Assert.Contains("OK", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableSandboxServer_ExitsNonZeroWithAClearMessage()
+    {
+        (int exitCode, string text) = await RunAsync("--offline", "--output", _output, "--endpoint", "http://127.0.0.1:9/v2/sandboxes", "--api-key", "test-key");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("FAILED", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("test-key", text, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(_output, "*.png", SearchOption.AllDirectories));
+    }
+
+    public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    private async Task<(int ExitCode, string Text)> RunAsync(params string[] args)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var writer = new StringWriter();
+        int exitCode = await CodeInterpreterAgent.Program.RunAsync(args, writer, timeout.Token);
+        string text = writer.ToString();
+        log.WriteLine(text);
+        return (exitCode, text);
+    }
+
+    [GeneratedRegex(@"chart:\s+(?<path>/\S+\.png) \(\d+x\d+ PNG")]
+    private static partial Regex ChartLine();
+}
