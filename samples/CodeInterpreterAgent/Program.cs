@@ -27,7 +27,7 @@ public static class Program
     {
         ArgumentNullException.ThrowIfNull(output);
         Func<string, string?> env = Environment.GetEnvironmentVariable;
-        var endpoint = new Option<Uri?>("--endpoint") { Description = "Sandbox server to use instead of the embedded one (default: SANDBOX_ENDPOINT)." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "Sandbox server to use instead of the embedded one (default: SANDBOX_ENDPOINT)." };
         var apiKey = new Option<string?>("--api-key") { Description = "API key of that server (default: SANDBOX_API_KEY, else LANGSMITH_API_KEY)." };
         var hosted = new Option<bool>("--hosted") { Description = "Use hosted LangSmith sandboxes (LANGSMITH_ENDPOINT, LANGSMITH_API_KEY)." };
         var offline = new Option<bool>("--offline") { Description = "Run the offline scripted conversation even when a model is configured." };
@@ -40,9 +40,13 @@ public static class Program
         IAnsiConsole console = CreateConsole(output);
         root.SetAction(async (parse, ct) =>
         {
-            string? endpointText = env("SANDBOX_ENDPOINT");
-            Uri? sandboxEndpoint = parse.GetValue(endpoint)
-                ?? (string.IsNullOrWhiteSpace(endpointText) ? null : new Uri(endpointText, UriKind.Absolute));
+            string? endpointText = NullIfEmpty(parse.GetValue(endpoint)) ?? NullIfEmpty(env("SANDBOX_ENDPOINT"));
+            Uri? sandboxEndpoint = null;
+            if (endpointText is not null && !TryParseEndpoint(endpointText, out sandboxEndpoint))
+            {
+                console.MarkupLine($"[bold red]error[/] the sandbox endpoint must be an absolute http(s) URL, not '{Markup.Escape(endpointText)}'");
+                return 2;
+            }
             var settings = new AgentSettings
             {
                 Endpoint = sandboxEndpoint,
@@ -92,6 +96,9 @@ public static class Program
 
         return console;
     }
+
+    private static bool TryParseEndpoint(string text, out Uri? endpoint) =>
+        Uri.TryCreate(text, UriKind.Absolute, out endpoint) && endpoint.Scheme is "http" or "https";
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -31,21 +31,27 @@ public static class Program
         ArgumentNullException.ThrowIfNull(output);
         var tasksPath = new Option<string>("--tasks") { Description = "The task file (JSON Lines).", DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "tasks.jsonl") };
         var parallel = new Option<int>("--parallel") { Description = "Tasks run at once, each in its own box.", DefaultValueFactory = _ => 4 };
-        var endpoint = new Option<Uri?>("--endpoint") { Description = "Sandbox server to use instead of the embedded one (default: SANDBOX_ENDPOINT)." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "Sandbox server to use instead of the embedded one (default: SANDBOX_ENDPOINT)." };
         var apiKey = new Option<string?>("--api-key") { Description = "API key of that server (default: SANDBOX_API_KEY, else LANGSMITH_API_KEY)." };
         var hosted = new Option<bool>("--hosted") { Description = "Use hosted LangSmith sandboxes (LANGSMITH_ENDPOINT, LANGSMITH_API_KEY)." };
         var root = new RootCommand("Runs model-written solutions in sandboxes and checks their verdicts") { tasksPath, parallel, endpoint, apiKey, hosted };
         IAnsiConsole console = CreateConsole(output);
         root.SetAction(async (parse, ct) =>
         {
-            string? endpointText = Environment.GetEnvironmentVariable("SANDBOX_ENDPOINT");
-            string? keyText = Environment.GetEnvironmentVariable("SANDBOX_API_KEY");
+            string? endpointText = NullIfEmpty(parse.GetValue(endpoint)) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SANDBOX_ENDPOINT"));
+            Uri? sandboxEndpoint = null;
+            if (endpointText is not null && !(Uri.TryCreate(endpointText, UriKind.Absolute, out sandboxEndpoint) && sandboxEndpoint.Scheme is "http" or "https"))
+            {
+                console.MarkupLine($"[bold red]error[/] the sandbox endpoint must be an absolute http(s) URL, not '{Markup.Escape(endpointText)}'");
+                return 2;
+            }
+
             var settings = new HarnessSettings
             {
                 TasksPath = parse.GetValue(tasksPath)!,
                 Parallel = parse.GetValue(parallel),
-                Endpoint = parse.GetValue(endpoint) ?? (string.IsNullOrWhiteSpace(endpointText) ? null : new Uri(endpointText, UriKind.Absolute)),
-                ApiKey = parse.GetValue(apiKey) ?? (string.IsNullOrWhiteSpace(keyText) ? null : keyText),
+                Endpoint = sandboxEndpoint,
+                ApiKey = NullIfEmpty(parse.GetValue(apiKey)) ?? NullIfEmpty(Environment.GetEnvironmentVariable("SANDBOX_API_KEY")),
                 Hosted = parse.GetValue(hosted),
             };
             try
@@ -132,6 +138,8 @@ public static class Program
         ResultsView.Write(console, report);
         return report.Success ? 0 : 1;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     internal static IAnsiConsole CreateConsole(TextWriter output)
     {
