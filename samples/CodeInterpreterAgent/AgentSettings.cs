@@ -27,5 +27,8 @@ internal sealed record AgentSettings
     /// <summary>Keep asking for more user messages after the first turn (<c>--interactive</c>, model mode only).</summary>
     public bool Interactive { get; init; }
 
+    /// <summary>Keep the sandbox (and the web app's URL) until Enter is pressed (<c>--keep-alive</c>).</summary>
+    public bool KeepAlive { get; init; }
+
     public override string ToString() => $"endpoint={Endpoint?.ToString() ?? "(embedded)"} hosted={Hosted} offline={Offline} output={OutputDirectory}";
 }

@@ -35,7 +35,8 @@ public static class Program
         var prompt = new Option<string?>("--prompt") { Description = "First user message (model mode)." };
         var interactive = new Option<bool>("--interactive") { Description = "Keep the conversation going with more user messages (model mode)." };
         var maxIterations = new Option<int>("--max-iterations") { Description = "Upper bound on model calls per user turn.", DefaultValueFactory = _ => 16 };
-        var root = new RootCommand("Sandbox.AgentTools code interpreter agent") { endpoint, apiKey, hosted, offline, outputDir, prompt, interactive, maxIterations };
+        var keepAlive = new Option<bool>("--keep-alive") { Description = "Keep the sandbox and the web app's URL until Enter is pressed." };
+        var root = new RootCommand("Sandbox.AgentTools code interpreter agent") { endpoint, apiKey, hosted, offline, outputDir, prompt, interactive, maxIterations, keepAlive };
 
         IAnsiConsole console = CreateConsole(output);
         root.SetAction(async (parse, ct) =>
@@ -57,6 +58,7 @@ public static class Program
                 Prompt = parse.GetValue(prompt),
                 Interactive = parse.GetValue(interactive),
                 MaxIterations = Math.Max(1, parse.GetValue(maxIterations)),
+                KeepAlive = parse.GetValue(keepAlive),
             };
             try
             {

@@ -105,6 +105,12 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             }
 
             WriteSummary(loop, boxName, pool.GetStatistics(), images, web, webUrl, elapsed, backend.Description);
+            if (settings.KeepAlive && webUrl is not null)
+            {
+                console.MarkupLine("[yellow]The web app stays up until you press Enter.[/]");
+                await Task.Run(() => System.Console.ReadLine(), cancellationToken).WaitAsync(cancellationToken);
+            }
+
             if (problems.Count > 0)
             {
                 foreach (string problem in problems)
@@ -265,10 +271,11 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             console.MarkupLine($"web app:      answered HTTP {web.Status} through its URL ({totals}, {chart})");
         }
 
-        console.MarkupLine($"web app URL:  {Markup.Escape(webUrl ?? "(none)")}");
-        if (webUrl is not null)
+        console.Markup("web app URL:  ");
+        _ui.Raw(webUrl ?? "(none)");
+        if (webUrl is not null && !settings.KeepAlive)
         {
-            console.MarkupLine("[grey]              (open it in a browser while the sample runs; the sandbox and its URL end when the sample exits)[/]");
+            console.MarkupLine("[grey]              (the sandbox and its URL end when the sample exits; run with --keep-alive to keep them until you press Enter)[/]");
         }
 
         console.MarkupLine($"elapsed:      {elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");

@@ -133,10 +133,20 @@ internal static class ScriptSnippets
                 server.serve_forever()
         """;
 
-    /// <summary>Starts the web app in the background (it outlives the call).</summary>
+    /// <summary>
+    /// Starts the web app as a child of the Python interpreter, which stays alive between calls, so the app keeps
+    /// running for the rest of the conversation (a background job of a one-off bash call may be stopped when that call ends).
+    /// </summary>
     public const string StartWebApp = """
-        setsid nohup python3 app.py 8000 > app.log 2>&1 < /dev/null &
-        for i in $(seq 1 50); do grep -q serving app.log 2>/dev/null && break; sleep 0.1; done
-        cat app.log
+        import subprocess, time, urllib.request
+        log = open("app.log", "w")
+        app = subprocess.Popen(["python3", "app.py", "8000"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:8000/api/totals", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        print(f"web app running as pid {app.pid}:", open("app.log").read().strip())
         """;
 }

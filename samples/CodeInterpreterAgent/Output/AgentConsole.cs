@@ -13,8 +13,14 @@ internal sealed class AgentConsole(IAnsiConsole console) : IToolLoopObserver
 
     public IAnsiConsole Console { get; } = console;
 
-    public void AssistantText(string text) =>
-        Console.MarkupLine($"[bold deepskyblue1]assistant[/] {Markup.Escape(text.Trim())}");
+    public void AssistantText(string text)
+    {
+        Console.Markup("[bold deepskyblue1]assistant[/] ");
+        Raw(text.Trim());
+    }
+
+    /// <summary>Writes text without wrapping it (URLs stay whole, so they can be clicked and copied).</summary>
+    public void Raw(string text) => Console.Profile.Out.Writer.WriteLine(text);
 
     public void User(string text) =>
         Console.MarkupLine($"[bold green]user[/] {Markup.Escape(text.Trim())}");
@@ -77,7 +83,8 @@ internal sealed class AgentConsole(IAnsiConsole console) : IToolLoopObserver
                 Console.MarkupLine($"[grey]  wrote {Markup.Escape(call.GetResultString("bytes_written") ?? "?")} bytes to {Markup.Escape(call.GetResultString("path") ?? "?")}[/]");
                 break;
             case "expose_port":
-                Console.MarkupLine($"[grey]  answered HTTP {Markup.Escape(call.GetResultString("http_status") ?? "?")}; browser URL: [/]{Markup.Escape(call.GetResultString("browser_url") ?? "-")}");
+                Console.Markup($"[grey]  answered HTTP {Markup.Escape(call.GetResultString("http_status") ?? "?")}; browser URL: [/]");
+                Raw(call.GetResultString("browser_url") ?? "-");
                 break;
             default:
                 WriteBlock(json.GetRawText(), "grey", "  ");

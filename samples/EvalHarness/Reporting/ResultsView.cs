@@ -42,7 +42,9 @@ internal static class ResultsView
 
         if (report.BoxesLeft is { } left)
         {
-            console.MarkupLine(left == 0 ? "boxes:       [green]all deleted[/] (one per task, each removed with whatever it left running)" : $"boxes:       [red]{left} left behind[/]");
+            console.MarkupLine(left.Count == 0
+                ? "boxes:       [green]all deleted[/] (one per task, each removed with whatever it left running)"
+                : $"boxes:       [red]{left.Count} left behind[/]: {Markup.Escape(string.Join(", ", left))}");
         }
 
         console.MarkupLine($"elapsed:     {report.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");

@@ -28,7 +28,9 @@ internal sealed class Harness(HarnessSettings settings, TimeProvider time)
         int parallel = Math.Clamp(settings.Parallel, 1, 32);
         var poolOptions = new SandboxPoolOptions
         {
-            MinIdle = Math.Min(parallel, tasks.Count),
+            // Boxes are created on demand, one per task, and deleted when the task ends; no warm spares are kept, so
+            // nothing is being created in the background when the run ends.
+            MinIdle = 0,
             MaxBoxes = parallel + 1,
             AcquireTimeout = TimeSpan.FromMinutes(2),
             CreateOptions = new CreateSandboxOptions { MemBytes = settings.BoxMemoryBytes, Vcpus = 1 },
@@ -38,8 +40,6 @@ internal sealed class Harness(HarnessSettings settings, TimeProvider time)
         HealthCheck health;
         await using (var pool = new SandboxLeasePool(backend.Client, poolOptions, time))
         {
-            Status?.Invoke($"warming {poolOptions.MinIdle} boxes");
-            await pool.WarmUpAsync(cancellationToken);
             var runner = new TaskRunner(pool, time);
             await Parallel.ForEachAsync(tasks, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken },
                 async (task, ct) =>
@@ -64,11 +64,11 @@ internal sealed class Harness(HarnessSettings settings, TimeProvider time)
             health = await CheckHealthAsync(pool, cancellationToken);
         }
 
-        int? boxesLeft = null;
+        IReadOnlyList<string>? boxesLeft = null;
         if (backend.IsEmbedded)
         {
             // The pool deleted every box it created; on the embedded server nothing else creates boxes.
-            boxesLeft = (await backend.Client.ListSandboxesAsync(cancellationToken)).Count;
+            boxesLeft = (await backend.Client.ListSandboxesAsync(cancellationToken)).Select(b => $"{b.Name} ({b.Status})").ToList();
         }
 
         return new HarnessReport(

@@ -7,10 +7,10 @@ internal sealed record HarnessReport(
     string Backend,
     HealthCheck? Health,
     IReadOnlyList<string>? HostEscapes,
-    int? BoxesLeft)
+    IReadOnlyList<string>? BoxesLeft)
 {
     public bool AllAsExpected => Results.All(r => r.AsExpected);
 
     /// <summary>Every verdict matched and every containment check held.</summary>
-    public bool Success => AllAsExpected && Health is { Healthy: true } && HostEscapes is null or { Count: 0 } && BoxesLeft is null or 0;
+    public bool Success => AllAsExpected && Health is { Healthy: true } && HostEscapes is null or { Count: 0 } && BoxesLeft is null or { Count: 0 };
 }
