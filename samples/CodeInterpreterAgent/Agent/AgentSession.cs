@@ -7,6 +7,7 @@ using CodeInterpreterAgent.Output;
 using Microsoft.Extensions.AI;
 using OpenTelemetry.Trace;
 using Sandbox.AgentTools;
+using Sandbox.Client;
 using Spectre.Console;
 
 namespace CodeInterpreterAgent.Agent;
@@ -164,8 +165,15 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
         }
 
         // The pool gives the conversation its own box; renting by the same id hands back that box.
-        await using SandboxLease lease = await pool.RentAsync(conversationId, cancellationToken);
-        return lease.Sandbox.Name;
+        try
+        {
+            await using SandboxLease lease = await pool.RentAsync(conversationId, cancellationToken);
+            return lease.Sandbox.Name;
+        }
+        catch (SandboxException)
+        {
+            return null;
+        }
     }
 
     private List<SavedImage> SaveImages(IEnumerable<ToolCallRecord> calls)

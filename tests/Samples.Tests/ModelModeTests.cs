@@ -1,0 +1,71 @@
+using System.Text.Json;
+using CodeInterpreterAgent;
+using CodeInterpreterAgent.Agent;
+using Xunit.Abstractions;
+
+namespace Samples.Tests;
+
+[Collection(SamplesCollection.Name)]
+public sealed class ModelModeTests(ITestOutputHelper log) : IDisposable
+{
+    private readonly string _output = Directory.CreateTempSubdirectory("agent-model-").FullName;
+
+    [Fact]
+    public async Task OpenAICompatibleModel_GetsToolSchemasAndToolResults_AndItsToolCallsRunInTheSandbox()
+    {
+        await using FakeOpenAIServer model = await FakeOpenAIServer.StartAsync((request, number) => number == 1
+            ? FakeOpenAIServer.Completion(new
+            {
+                role = "assistant",
+                content = (string?)null,
+                tool_calls = new[]
+                {
+                    new { id = "call_1", type = "function", function = new { name = "run_code", arguments = """{"language":"python","code":"answer = 6 * 7\nprint(answer)"}""" } },
+                },
+            }, "tool_calls")
+            : FakeOpenAIServer.Completion(new { role = "assistant", content = "The answer is 42." }, "stop"));
+        var env = new Dictionary<string, string?>
+        {
+            ["OPENAI_API_KEY"] = "sk-test-secret",
+            ["OPENAI_BASE_URL"] = model.BaseUrl.ToString(),
+            ["OPENAI_MODEL"] = "fake-model",
+        };
+        var settings = new AgentSettings { OutputDirectory = _output, Prompt = "What is 6 times 7? Use python.", MaxIterations = 4 };
+        using var writer = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        int exitCode = await new AgentSession(settings, Program.CreateConsole(writer), name => env.GetValueOrDefault(name), TimeProvider.System)
+            .RunAsync(timeout.Token);
+        string text = writer.ToString();
+        log.WriteLine(text);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{text}");
+        Assert.DoesNotContain("offline scripted conversation", text, StringComparison.Ordinal);
+        Assert.Contains("model: fake-model at " + model.BaseUrl, text, StringComparison.Ordinal);
+        Assert.Contains("assistant The answer is 42.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-test-secret", text, StringComparison.Ordinal);
+
+        Assert.Equal(2, model.Requests.Count);
+        JsonElement first = model.Requests[0];
+        Assert.Equal("fake-model", first.GetProperty("model").GetString());
+        var tools = first.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("function")).ToList();
+        Assert.Equal(["run_code", "write_file", "read_file", "list_files", "expose_port"], tools.Select(t => t.GetProperty("name").GetString()));
+        JsonElement runCode = tools[0].GetProperty("parameters");
+        Assert.Equal("string", runCode.GetProperty("properties").GetProperty("code").GetProperty("type").GetString());
+
+        // The second request carries the assistant's tool call and the real result from the sandbox.
+        var messages = model.Requests[1].GetProperty("messages").EnumerateArray().ToList();
+        JsonElement call = messages.Single(m => m.GetProperty("role").GetString() == "assistant").GetProperty("tool_calls")[0];
+        Assert.Equal("call_1", call.GetProperty("id").GetString());
+        JsonElement toolMessage = messages.Single(m => m.GetProperty("role").GetString() == "tool");
+        Assert.Equal("call_1", toolMessage.GetProperty("tool_call_id").GetString());
+        string content = toolMessage.GetProperty("content").ValueKind == JsonValueKind.String
+            ? toolMessage.GetProperty("content").GetString()!
+            : toolMessage.GetProperty("content")[0].GetProperty("text").GetString()!;
+        using JsonDocument result = JsonDocument.Parse(content);
+        Assert.Equal("ok", result.RootElement.GetProperty("status").GetString());
+        Assert.Equal("42", result.RootElement.GetProperty("stdout").GetString()!.Trim());
+    }
+
+    public void Dispose() => Directory.Delete(_output, recursive: true);
+}
