@@ -133,10 +133,7 @@ internal static class ScriptSnippets
                 server.serve_forever()
         """;
 
-    /// <summary>
-    /// Starts the web app as a child of the Python interpreter, which stays alive between calls, so the app keeps
-    /// running for the rest of the conversation (a background job of a one-off bash call may be stopped when that call ends).
-    /// </summary>
+    /// <summary>Starts the web app as its own process (from the Python interpreter) and waits until it answers.</summary>
     public const string StartWebApp = """
         import subprocess, time, urllib.request
         log = open("app.log", "w")

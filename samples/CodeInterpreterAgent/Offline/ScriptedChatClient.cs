@@ -34,7 +34,7 @@ internal sealed class ScriptedChatClient : IChatClient
                 RunPython(ScriptSnippets.Chart)),
             () => Say("Now a small web app that shows the table and the chart.",
                 Call("write_file", ("path", "app.py"), ("content", ScriptSnippets.WebApp))),
-            () => Say("Starting it on port 8000, from the Python interpreter so it keeps running between calls.",
+            () => Say("Starting it on port 8000 and waiting until it answers.",
                 RunPython(ScriptSnippets.StartWebApp)),
             () => Say("And opening the port so it can be reached from outside the sandbox.",
                 Call("expose_port", ("port", ScriptSnippets.WebAppPort))),
