@@ -11,8 +11,9 @@ internal static class ResultsView
     public static void Write(IAnsiConsole console, HarnessReport report)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]Verdicts[/]")
-            .AddColumn("task").AddColumn("kind").AddColumn("expected").AddColumn("verdict").AddColumn("as expected")
-            .AddColumn(new TableColumn("tests").RightAligned()).AddColumn(new TableColumn("total").RightAligned()).AddColumn("detail");
+            .AddColumn(new TableColumn("task").NoWrap()).AddColumn(new TableColumn("kind").NoWrap()).AddColumn(new TableColumn("expected").NoWrap())
+            .AddColumn(new TableColumn("verdict").NoWrap()).AddColumn(new TableColumn("as expected").NoWrap())
+            .AddColumn(new TableColumn("tests").RightAligned().NoWrap()).AddColumn(new TableColumn("total").RightAligned().NoWrap()).AddColumn("detail");
         foreach (TaskResult r in report.Results)
         {
             table.AddRow(
