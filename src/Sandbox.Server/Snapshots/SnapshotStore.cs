@@ -202,6 +202,12 @@ internal sealed class SnapshotStore
 
         ValidateRunConfig(request.RunConfig, "run_config");
         var source = SnapshotImporter.ResolveSource(request.DockerImage);
+        string full = Path.GetFullPath(source.Path).TrimEnd('/') + "/";
+        if (full.StartsWith(_data.Root.TrimEnd('/') + "/", StringComparison.Ordinal) || _data.Root.StartsWith(full, StringComparison.Ordinal))
+        {
+            throw ApiException.Validation("docker_image", "docker_image must not point into (or contain) the sandbox server's data directory: it holds other sandboxes' files");
+        }
+
         var now = _time.GetUtcNow();
         var record = new SnapshotRecord
         {

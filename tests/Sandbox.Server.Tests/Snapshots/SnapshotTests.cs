@@ -156,4 +156,12 @@ public sealed class SnapshotTests(ServerFixture fixture) : IClassFixture<ServerF
         await fixture.Client.DeleteSnapshotAsync(snapshot.Id);
         await Assert.ThrowsAsync<ResourceNotFoundException>(() => fixture.Client.GetSnapshotAsync(snapshot.Id));
     }
+
+    [Fact]
+    public async Task SnapshotSource_InsideTheDataDirectory_IsRefused()
+    {
+        var error = await Assert.ThrowsAsync<SandboxValidationException>(() => fixture.Client.CreateSnapshotAsync(Unique("data"), "dir:" + fixture.Server.DataDirectory + "/boxes", 0));
+        Assert.Equal("docker_image", error.Field);
+        await Assert.ThrowsAsync<SandboxValidationException>(() => fixture.Client.CreateSnapshotAsync(Unique("root"), "dir:/", 0));
+    }
 }
