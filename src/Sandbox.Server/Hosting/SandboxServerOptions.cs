@@ -10,6 +10,14 @@ public sealed class SandboxServerOptions
     /// <remarks>Never logged.</remarks>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// Named secrets that proxy rules reference as <c>{NAME}</c> (<c>workspace_secret</c>); the egress proxy injects them
+    /// into matching outbound requests, so they never enter a box. Also read from configuration section <c>Secrets</c>
+    /// and environment variables <c>SANDBOX_SECRET_&lt;NAME&gt;</c>.
+    /// </summary>
+    /// <remarks>Never logged or returned by the API.</remarks>
+    public IDictionary<string, string> Secrets { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>vCPUs of a box whose create call does not say (enforced as a CFS quota where cgroups allow).</summary>
     public int DefaultVcpus { get; set; } = 2;
 

@@ -130,7 +130,8 @@ public sealed class RealServerNetworkingTests(ServerFixture fixture) : IClassFix
             options.EgressTrustedCaFiles.Add(upstream.CaFile);
         }
 
-        Environment.SetEnvironmentVariable("SANDBOX_SECRET_REAL_BOX_TOKEN", Secret);
+        var secrets = fixture.Server.Services.GetRequiredService<IOptions<SandboxServerOptions>>().Value.Secrets;
+        secrets["REAL_BOX_TOKEN"] = Secret;
         try
         {
             var config = JsonSerializer.Deserialize<ProxyConfig>("""
@@ -178,7 +179,7 @@ public sealed class RealServerNetworkingTests(ServerFixture fixture) : IClassFix
         }
         finally
         {
-            Environment.SetEnvironmentVariable("SANDBOX_SECRET_REAL_BOX_TOKEN", null);
+            secrets.Remove("REAL_BOX_TOKEN");
         }
     }
 
