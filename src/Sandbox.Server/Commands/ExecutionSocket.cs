@@ -123,12 +123,12 @@ internal sealed class ExecutionSocket
         }
 
         await SendAsync(new ExecutionServerFrame { Type = ExecutionFrameTypes.Started, CommandId = session.CommandId, Pid = session.Pid }, cancellationToken).ConfigureAwait(false);
-        using var attachment = session.Attach();
+        using var attachment = session.Attach(stdoutOffset, stderrOffset);
         using var clientGone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receive = ReceiveLoopAsync(session, clientGone);
         try
         {
-            await StreamAsync(session, stdoutOffset, stderrOffset, clientGone.Token).ConfigureAwait(false);
+            await StreamAsync(session, attachment, stdoutOffset, stderrOffset, clientGone.Token).ConfigureAwait(false);
             // We sent our close frame: let the client answer it (cancelling a receive aborts the socket with a RST,
             // which can discard the frames the client has not read yet).
             await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
@@ -140,7 +140,7 @@ internal sealed class ExecutionSocket
         }
     }
 
-    private async Task StreamAsync(CommandSession session, long stdoutOffset, long stderrOffset, CancellationToken cancellationToken)
+    private async Task StreamAsync(CommandSession session, CommandSession.ReaderAttachment attachment, long stdoutOffset, long stderrOffset, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[MaxChunkBytes];
         while (true)
@@ -154,6 +154,7 @@ internal sealed class ExecutionSocket
                 (stdoutOffset, bool outSent) = await SendChunkAsync(session.Stdout, ExecutionFrameTypes.Stdout, stdoutOffset, buffer, cancellationToken).ConfigureAwait(false);
                 (stderrOffset, bool errSent) = await SendChunkAsync(session.Stderr, ExecutionFrameTypes.Stderr, stderrOffset, buffer, cancellationToken).ConfigureAwait(false);
                 progress = outSent || errSent;
+                attachment.Advance(stdoutOffset, stderrOffset);
             }
             while (progress);
 
