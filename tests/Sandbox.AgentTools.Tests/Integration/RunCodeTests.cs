@@ -141,6 +141,23 @@ public sealed class RunCodeTests(LocalServerFixture fixture)
     }
 
     [Fact]
+    public async Task JavaScript_Timeout_InterruptsABusyLoop_AndKeepsState()
+    {
+        await using ToolHarness chat = Conversation();
+        await chat.CallAsync("run_code", new { code = "var kept = 'still here';", language = "javascript" });
+        ToolCall busy = await chat.CallAsync("run_code", new { code = "while (true) {}", language = "javascript", timeout_seconds = 1 });
+        Assert.True(busy.Bool("timed_out"), busy.ToString());
+        Assert.False(busy.Bool("state_lost"));
+
+        ToolCall pending = await chat.CallAsync("run_code", new { code = "await new Promise(() => {})", language = "javascript", timeout_seconds = 1 });
+        Assert.True(pending.Bool("timed_out"), pending.ToString());
+        Assert.False(pending.Bool("state_lost"));
+
+        ToolCall after = await chat.CallAsync("run_code", new { code = "kept", language = "javascript" });
+        Assert.Equal("'still here'\n", after.Str("stdout"));
+    }
+
+    [Fact]
     public async Task Bash_RunsInTheWorkspace_WithExitCode_AndReportsChangedFiles()
     {
         await using ToolHarness chat = Conversation();
