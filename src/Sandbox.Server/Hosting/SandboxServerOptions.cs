@@ -39,6 +39,12 @@ public sealed class SandboxServerOptions
     /// <summary>Largest accepted file upload.</summary>
     public long MaxUploadBytes { get; set; } = 1024L * 1024 * 1024;
 
+    /// <summary>
+    /// Boxes of the default snapshot kept started and unnamed, handed out by create calls that fit them (default snapshot,
+    /// no fs capacity, no proxy config, persistent) so creating a box does not wait for its namespaces. 0 disables.
+    /// </summary>
+    public int WarmBoxes { get; set; } = 2;
+
     /// <summary>How often idle boxes are stopped and expired stopped boxes deleted.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -31,6 +31,8 @@ internal sealed partial class BoxManager : IAsyncDisposable
     private readonly SandboxServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ConcurrentQueue<Box> _spares = new();
+    private int _sparesStarting;
     private int _disposed;
 
     public BoxManager(DataDirectory data, SnapshotStore snapshots, HostCapabilities host, IEnumerable<IBoxStartContributor> contributors,
@@ -95,6 +97,113 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 Log.BoxLoadFailed(_logger, meta, e);
             }
         }
+
+        foreach (string dir in Directory.GetDirectories(_data.Boxes).Where(d => !File.Exists(Path.Combine(d, "box.json"))))
+        {
+            SnapshotImporter.DeleteTree(dir); // a warm box that was never handed out
+        }
+
+        RefillSpares();
+    }
+
+    /// <summary>Keeps <see cref="SandboxServerOptions.WarmBoxes"/> default boxes started in the background.</summary>
+    private void RefillSpares()
+    {
+        if (_host.IsolationUnavailableReason is not null)
+        {
+            return;
+        }
+
+        while (Volatile.Read(ref _disposed) == 0 && _spares.Count + Volatile.Read(ref _sparesStarting) < _options.WarmBoxes)
+        {
+            Interlocked.Increment(ref _sparesStarting);
+            _ = Task.Run(async () =>
+            {
+                var now = _time.GetUtcNow();
+                var box = new Box(new BoxRecord
+                {
+                    Id = Guid.NewGuid().ToString(),
+                    SnapshotId = _snapshots.Default.Id,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                    Vcpus = _options.DefaultVcpus,
+                    MemBytes = _options.DefaultMemoryBytes,
+                    IsSpare = true,
+                }, _time);
+                try
+                {
+                    await StartAsync(box, CancellationToken.None).ConfigureAwait(false);
+                    if (box.Running is { HasExited: false } && Volatile.Read(ref _disposed) == 0)
+                    {
+                        _spares.Enqueue(box);
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is ApiException or IOException or InvalidOperationException)
+                {
+                    Log.SweepFailed(_logger, box.Id, e);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _sparesStarting);
+                }
+
+                await DiscardSpareAsync(box).ConfigureAwait(false);
+            });
+        }
+    }
+
+    /// <summary>Hands out a warm box for <paramref name="wanted"/> if one fits; call under the names lock.</summary>
+    private Box? TryTakeSpare(SnapshotRecord snapshot, BoxRecord wanted)
+    {
+        if (snapshot.Id != _snapshots.Default.Id || wanted.FsCapacityBytes is not null || wanted.ProxyConfig is not null || !wanted.Persistent)
+        {
+            return null;
+        }
+
+        while (_spares.TryDequeue(out var spare))
+        {
+            if (spare.Running is not { HasExited: false }
+                || ((wanted.MemBytes != spare.Record.MemBytes || wanted.Vcpus != spare.Record.Vcpus)
+                    && !_cgroups.UpdateLimits(spare.Id, _host.Memory ? wanted.MemBytes : null, _host.Cpu ? wanted.Vcpus : null)))
+            {
+                _ = DiscardSpareAsync(spare);
+                continue;
+            }
+
+            var r = spare.Record;
+            r.Name = wanted.Name;
+            r.CreatedAt = wanted.CreatedAt;
+            r.UpdatedAt = wanted.UpdatedAt;
+            r.IdleTtlSeconds = wanted.IdleTtlSeconds;
+            r.DeleteAfterStopSeconds = wanted.DeleteAfterStopSeconds;
+            r.Vcpus = wanted.Vcpus;
+            r.MemBytes = wanted.MemBytes;
+            r.Labels = wanted.Labels;
+            r.RunConfig = wanted.RunConfig;
+            r.AccessDelegation = wanted.AccessDelegation;
+            r.UnenforcedLimits = wanted.UnenforcedLimits;
+            r.StatusMessage = wanted.UnenforcedLimits.Count > 0 ? "Running; limits not enforced on this host: " + string.Join(", ", wanted.UnenforcedLimits) : null;
+            r.IsSpare = false;
+            spare.Touch(_time);
+            RefillSpares();
+            return spare;
+        }
+
+        RefillSpares();
+        return null;
+    }
+
+    private async Task DiscardSpareAsync(Box box)
+    {
+        box.Deleted = true;
+        if (box.Running is { } running)
+        {
+            box.Running = null;
+            await running.DisposeAsync().ConfigureAwait(false);
+        }
+
+        SnapshotImporter.DeleteTree(_data.BoxDirectory(box.Id));
     }
 
     /// <summary>Finds a box by name or id (the networking seam uses this too).</summary>
@@ -151,6 +260,14 @@ internal sealed partial class BoxManager : IAsyncDisposable
             }
 
             record.Name = name;
+            if (TryTakeSpare(snapshot, record) is { } warm)
+            {
+                Save(warm.Record);
+                _boxes[warm.Id] = warm;
+                Log.BoxStarted(_logger, warm.Id, warm.Name, 0);
+                return warm;
+            }
+
             Directory.CreateDirectory(_data.BoxDirectory(record.Id));
             Save(record);
             _boxes[record.Id] = box;
@@ -710,7 +827,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
     public void Save(BoxRecord record)
     {
-        if (Directory.Exists(_data.BoxDirectory(record.Id)))
+        if (!record.IsSpare && Directory.Exists(_data.BoxDirectory(record.Id)))
         {
             AtomicFile.WriteJson(_data.BoxMetadata(record.Id), record);
         }
@@ -722,6 +839,11 @@ internal sealed partial class BoxManager : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        while (_spares.TryDequeue(out var spare))
+        {
+            await DiscardSpareAsync(spare).ConfigureAwait(false);
         }
 
         await Task.WhenAll(_boxes.Values.Select(async box =>

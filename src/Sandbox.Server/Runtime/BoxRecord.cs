@@ -42,4 +42,8 @@ internal sealed class BoxRecord
     public bool Persistent { get; set; } = true;
 
     public List<string> UnenforcedLimits { get; set; } = [];
+
+    /// <summary>A pre-started box not yet handed out: never persisted, never listed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSpare { get; set; }
 }

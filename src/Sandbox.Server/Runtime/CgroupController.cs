@@ -97,6 +97,35 @@ internal sealed class CgroupController
         return new BoxCgroup(CgroupMode.V1, groups, joins, memoryGroup, pidsGroup);
     }
 
+    /// <summary>Changes the memory and CPU limits of a running box's groups; false when the kernel refuses.</summary>
+    public bool UpdateLimits(string boxId, long? memBytes, int? vcpus)
+    {
+        if (_host.Cgroups == CgroupMode.V2)
+        {
+            string box = Path.Combine(_cgroupRoot, RootGroup, boxId);
+            return (!_host.Memory || memBytes is null || TryWrite(Path.Combine(box, "memory.max"), memBytes.Value.ToString(CultureInfo.InvariantCulture)))
+                && (!_host.Cpu || vcpus is null || TryWrite(Path.Combine(box, "cpu.max"), $"{vcpus * 100000} 100000"));
+        }
+
+        bool ok = true;
+        if (_host.Memory && memBytes is { } mem)
+        {
+            string group = Path.Combine(_cgroupRoot, "memory", RootGroup, boxId);
+            string value = mem.ToString(CultureInfo.InvariantCulture);
+            // memsw must stay >= limit: raise it first when growing, set it after when shrinking.
+            TryWrite(Path.Combine(group, "memory.memsw.limit_in_bytes"), value);
+            ok &= TryWrite(Path.Combine(group, "memory.limit_in_bytes"), value);
+            TryWrite(Path.Combine(group, "memory.memsw.limit_in_bytes"), value);
+        }
+
+        if (_host.Cpu && vcpus is { } cpus)
+        {
+            ok &= TryWrite(Path.Combine(_cgroupRoot, "cpu", RootGroup, boxId, "cpu.cfs_quota_us"), (cpus * 100000).ToString(CultureInfo.InvariantCulture));
+        }
+
+        return ok;
+    }
+
     /// <summary>
     /// Removes box groups left empty by a server that died (its boxes died with it). Only groups older than
     /// <paramref name="minimumAge"/> and without processes are touched, so boxes of other running servers are safe.
