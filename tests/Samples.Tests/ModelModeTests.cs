@@ -67,5 +67,43 @@ public sealed class ModelModeTests(ITestOutputHelper log) : IDisposable
         Assert.Equal("42", result.RootElement.GetProperty("stdout").GetString()!.Trim());
     }
 
+    [Fact]
+    public async Task WithALangSmithKey_TheRunIsExportedOverOtlp_AgentModelAndToolSpans()
+    {
+        await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
+        await using FakeOpenAIServer model = await FakeOpenAIServer.StartAsync((request, number) => number == 1
+            ? FakeOpenAIServer.Completion(new
+            {
+                role = "assistant",
+                tool_calls = new[] { new { id = "call_1", type = "function", function = new { name = "run_code", arguments = """{"language":"bash","code":"echo traced"}""" } } },
+            }, "tool_calls")
+            : FakeOpenAIServer.Completion(new { role = "assistant", content = "done" }, "stop"));
+        var env = new Dictionary<string, string?>
+        {
+            ["OPENAI_BASE_URL"] = model.BaseUrl.ToString(),
+            ["OPENAI_MODEL"] = "fake-model",
+            ["LANGSMITH_API_KEY"] = "ls-test-key",
+            ["LANGSMITH_ENDPOINT"] = receiver.Endpoint,
+            ["LANGSMITH_PROJECT"] = "samples-tests",
+        };
+        var settings = new AgentSettings { OutputDirectory = _output, Prompt = "echo something", MaxIterations = 4 };
+        using var writer = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        int exitCode = await new AgentSession(settings, Program.CreateConsole(writer), name => env.GetValueOrDefault(name), TimeProvider.System)
+            .RunAsync(timeout.Token);
+        log.WriteLine(writer.ToString());
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("exporting spans to LangSmith over OTLP", writer.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("ls-test-key", writer.ToString(), StringComparison.Ordinal);
+        Assert.NotEmpty(receiver.Exports);
+        Assert.All(receiver.Exports, e => Assert.Equal("ls-test-key", e.ApiKey));
+        string spans = string.Concat(receiver.Exports.Select(e => System.Text.Encoding.UTF8.GetString(e.Body)));
+        Assert.Contains("invoke_agent code-interpreter", spans, StringComparison.Ordinal);
+        Assert.Contains("chat fake-model", spans, StringComparison.Ordinal);
+        Assert.Contains("execute_tool run_code", spans, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_output, recursive: true);
 }

@@ -13,5 +13,13 @@ internal static class AgentTelemetry
     public static TracerProvider? StartExport(Func<string, string?> env) =>
         string.IsNullOrEmpty(env("LANGSMITH_API_KEY"))
             ? null
-            : Sdk.CreateTracerProviderBuilder().AddSource(Source.Name).AddLangSmithExporter().Build();
+            : Sdk.CreateTracerProviderBuilder()
+                .AddSource(Source.Name)
+                .AddLangSmithExporter(o =>
+                {
+                    o.ApiKey = env("LANGSMITH_API_KEY");
+                    o.Endpoint = env("LANGSMITH_ENDPOINT") is { Length: > 0 } endpoint ? endpoint : null;
+                    o.Project = env("LANGSMITH_PROJECT") is { Length: > 0 } project ? project : null;
+                })
+                .Build();
 }
