@@ -66,6 +66,8 @@ internal sealed class BoxNetworkDirectory : IBoxNetworkDirectory
         }
     }
 
+    public Sandbox.Client.Protocol.ProxyConfig? GetProxyConfig(string id) => _boxes.Find(id)?.Record.ProxyConfig;
+
     public void MarkActive(string id) => _boxes.Find(id)?.Touch(_boxes.Time);
 
     private static BoxNetworkTarget Target(Box box) => new(box.Id, box.Name, box.Running is { HasExited: false } r ? r.NetworkNamespacePath : null);

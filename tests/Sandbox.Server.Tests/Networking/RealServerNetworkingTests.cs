@@ -161,6 +161,27 @@ public sealed class RealServerNetworkingTests(ServerFixture fixture) : IClassFix
             Assert.Contains("CONNECT tunnel failed, response 403", blocked.Stdout, StringComparison.Ordinal);
             Assert.Contains("host \"other.example.test\" is not in the allow_list", blocked.Stdout, StringComparison.Ordinal);
 
+            // PATCH proxy_config: the running proxy picks the new allow list up within a few seconds.
+            using (var patch = await fixture.Http.PatchAsJsonAsync($"/v2/sandboxes/boxes/{box.Name}", new { proxy_config = new { rules = Array.Empty<object>(), access_control = new { allow_list = new[] { "api.example.test", "other.example.test" } } } }))
+            {
+                Assert.True(patch.IsSuccessStatusCode, await patch.Content.ReadAsStringAsync());
+            }
+
+            CommandResult allowedNow = null!;
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                allowedNow = await box.RunAsync($"curl -sS --max-time 20 https://other.example.test:{upstream.HttpsPort}/now");
+                if (allowedNow.ExitCode == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(500);
+            }
+
+            Assert.True(allowedNow.ExitCode == 0, allowedNow.Stderr);
+            Assert.Equal("/now", JsonDocument.Parse(allowedNow.Stdout).RootElement.GetProperty("path").GetString());
+
             var env = await box.RunAsync("env");
             Assert.Contains("API_TOKEN=placeholder", env.Stdout, StringComparison.Ordinal);
             Assert.Contains("HTTPS_PROXY=http://127.0.0.1:3128", env.Stdout, StringComparison.Ordinal);

@@ -13,7 +13,7 @@ namespace Sandbox.Server.Networking.Egress;
 internal sealed partial class EgressBoxContributor(EgressListeners listeners, EgressCertificateAuthority authority, ILogger<EgressBoxContributor> logger)
     : IBoxStartContributor
 {
-    private readonly ConcurrentDictionary<string, EgressPolicy> _pending = new();
+    private readonly ConcurrentDictionary<string, (EgressPolicy Policy, Sandbox.Client.Protocol.ProxyConfig Config)> _pending = new();
 
     public ValueTask ContributeAsync(BoxStartContext context, CancellationToken cancellationToken)
     {
@@ -59,13 +59,13 @@ internal sealed partial class EgressBoxContributor(EgressListeners listeners, Eg
         }
 
         context.ReadOnlyBindMounts.Add(new BoxBindMount(authority.BundlePath, EgressCertificateAuthority.BoxBundlePath));
-        _pending[context.BoxId] = policy;
+        _pending[context.BoxId] = (policy, config);
         return ValueTask.CompletedTask;
     }
 
     public async ValueTask OnStartedAsync(BoxStartContext context, string networkNamespacePath, CancellationToken cancellationToken)
     {
-        if (!_pending.TryRemove(context.BoxId, out var policy))
+        if (!_pending.TryRemove(context.BoxId, out var pending))
         {
             await listeners.StopAsync(context.BoxId).ConfigureAwait(false);
             return;
@@ -73,7 +73,7 @@ internal sealed partial class EgressBoxContributor(EgressListeners listeners, Eg
 
         try
         {
-            await listeners.StartAsync(context.BoxId, networkNamespacePath, policy, cancellationToken).ConfigureAwait(false);
+            await listeners.StartAsync(context.BoxId, networkNamespacePath, pending.Policy, cancellationToken, pending.Config).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {

@@ -27,13 +27,14 @@ internal sealed partial class EgressListeners(
     public bool IsListening(string boxId) => _listeners.ContainsKey(boxId);
 
     /// <summary>Starts (or restarts) the listener of a box in <paramref name="namespacePath"/> with <paramref name="policy"/>.</summary>
-    public async Task StartAsync(string boxId, string namespacePath, EgressPolicy policy, CancellationToken cancellationToken)
+    public async Task StartAsync(string boxId, string namespacePath, EgressPolicy policy, CancellationToken cancellationToken, Sandbox.Client.Protocol.ProxyConfig? config = null)
     {
         if (_listeners.TryGetValue(boxId, out var existing))
         {
             if (existing.NamespacePath == namespacePath)
             {
                 existing.Policy = policy;
+                existing.Config = config;
                 return;
             }
 
@@ -48,6 +49,7 @@ internal sealed partial class EgressListeners(
             return;
         }
 
+        listener.Config = config;
         listener.Loops = Task.WhenAll(AcceptLoopAsync(listener), WatchAsync(listener));
         LogStarted(logger, boxId, Port);
     }
@@ -133,6 +135,8 @@ internal sealed partial class EgressListeners(
                     _ = StopAsync(listener.BoxId);
                     return;
                 }
+
+                RefreshPolicy(listener, boxes.GetProxyConfig(listener.BoxId));
             }
         }
         catch (OperationCanceledException)
@@ -140,6 +144,32 @@ internal sealed partial class EgressListeners(
             // Stopped.
         }
     }
+
+    /// <summary>Applies an updated proxy_config (PATCH) to a running listener; an invalid one keeps the previous policy.</summary>
+    private void RefreshPolicy(Listener listener, Sandbox.Client.Protocol.ProxyConfig? config)
+    {
+        if (config is null || ReferenceEquals(config, listener.Config))
+        {
+            return;
+        }
+
+        listener.Config = config;
+        try
+        {
+            listener.Policy = EgressPolicy.Compile(config);
+            LogPolicyUpdated(logger, listener.BoxId);
+        }
+        catch (FormatException ex)
+        {
+            LogPolicyRejected(logger, listener.BoxId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 5412, Level = LogLevel.Information, Message = "Egress policy of box {BoxId} updated")]
+    private static partial void LogPolicyUpdated(ILogger logger, string boxId);
+
+    [LoggerMessage(EventId = 5413, Level = LogLevel.Warning, Message = "Updated proxy_config of box {BoxId} is invalid and was not applied: {Reason}")]
+    private static partial void LogPolicyRejected(ILogger logger, string boxId, string reason);
 
     [LoggerMessage(EventId = 5410, Level = LogLevel.Information, Message = "Egress proxy listening inside box {BoxId} on 127.0.0.1:{Port}")]
     private static partial void LogStarted(ILogger logger, string boxId, int port);
@@ -160,5 +190,7 @@ internal sealed partial class EgressListeners(
         public Task? Loops { get; set; }
 
         public EgressPolicy Policy { get; set; } = policy;
+
+        public Sandbox.Client.Protocol.ProxyConfig? Config { get; set; }
     }
 }
