@@ -52,12 +52,13 @@ internal sealed class TaskRunner(SandboxLeasePool pool, TimeProvider time)
             testTime = time.GetElapsedTime(testStarted);
             string stdout = await ReadTailAsync(box, "test.out", cancellationToken);
             string stderr = await ReadTailAsync(box, "test.err", cancellationToken);
+            string? killedBecause = exitCode == 137 ? await OutOfMemoryNoteAsync(box, cancellationToken) : null;
             return exitCode switch
             {
                 null => Result(Verdict.TimedOut, null, stoppedBy!),
                 0 => Result(Verdict.Passed, 0, LastLine(stdout) ?? "tests passed"),
                 124 => Result(Verdict.TimedOut, 124, $"stopped after {seconds} s" + (LastLine(stdout) is { } o ? $" ({o})" : "")),
-                137 => Result(Verdict.Failed, 137, "killed by SIGKILL (the box's memory limit)" + (LastLine(stderr) is { } e ? $": {e}" : "")),
+                137 => Result(Verdict.Failed, 137, killedBecause ?? "killed by SIGKILL" + (LastLine(stderr) is { } e ? $": {e}" : "")),
                 int code => Result(Verdict.Failed, code, LastLine(stderr) ?? LastLine(stdout) ?? $"exit code {code}"),
             };
         }
@@ -86,6 +87,22 @@ internal sealed class TaskRunner(SandboxLeasePool pool, TimeProvider time)
         }
 
         return null;
+    }
+
+    /// <summary>The server notes an out-of-memory kill in the box's status message; null when it did not.</summary>
+    private static async Task<string?> OutOfMemoryNoteAsync(SandboxInstance box, CancellationToken cancellationToken)
+    {
+        try
+        {
+            string? message = (await box.RefreshAsync(cancellationToken)).StatusMessage;
+            return message is not null && message.Contains("memory limit", StringComparison.OrdinalIgnoreCase)
+                ? $"killed by the out-of-memory killer at the box's {box.Info.MemBytes / (1024 * 1024)} MiB limit"
+                : null;
+        }
+        catch (SandboxException)
+        {
+            return null;
+        }
     }
 
     private static async Task<string> ReadTailAsync(SandboxInstance box, string name, CancellationToken cancellationToken)
