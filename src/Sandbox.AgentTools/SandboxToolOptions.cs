@@ -28,6 +28,12 @@ public sealed class SandboxToolOptions
     /// <summary>An interpreter with no client attached for this long is killed by the service (default 15 min).</summary>
     public TimeSpan InterpreterDetachedTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Output an interpreter's command handle may carry before the tools re-attach to it with a fresh handle (default 4 MiB),
+    /// bounding the memory a long conversation holds; the interpreter and its state are unaffected.
+    /// </summary>
+    public long InterpreterReattachBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Bytes of stdout/stderr kept from the start of the output (default 8 KiB).</summary>
     public int OutputHeadBytes { get; set; } = 8 * 1024;
 
