@@ -105,5 +105,24 @@ public sealed class ModelModeTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("execute_tool run_code", spans, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task UnreachableModel_ExitsNonZeroWithAHintAndNoKey()
+    {
+        var env = new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1", ["OPENAI_API_KEY"] = "sk-never-printed" };
+        var settings = new AgentSettings { OutputDirectory = _output, Prompt = "hello", MaxIterations = 2 };
+        using var writer = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        int exitCode = await new AgentSession(settings, Program.CreateConsole(writer), name => env.GetValueOrDefault(name), TimeProvider.System)
+            .RunAsync(timeout.Token);
+        string text = writer.ToString();
+        log.WriteLine(text);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the model call failed", text, StringComparison.Ordinal);
+        Assert.Contains("--offline", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-never-printed", text, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_output, recursive: true);
 }

@@ -73,7 +73,18 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
                 activity?.SetTag("gen_ai.operation.name", "invoke_agent");
                 activity?.SetTag("gen_ai.conversation.id", conversationId);
                 activity?.SetTag("langsmith.span.kind", "chain");
-                answer = await ConverseAsync(loop, model, cancellationToken);
+                try
+                {
+                    answer = await ConverseAsync(loop, model, cancellationToken);
+                }
+                catch (Exception ex) when (model is not null && ex is not OperationCanceledException)
+                {
+                    // The model endpoint failed (unreachable, unknown model, bad key): say so plainly and stop.
+                    activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+                    _ui.Error($"the model call failed ({ex.GetType().Name}): {ex.Message}");
+                    _ui.Info("Check OPENAI_BASE_URL / OPENAI_MODEL / OPENAI_API_KEY, or run with --offline for the scripted conversation.");
+                    return 1;
+                }
             }
 
             string? boxName = await FindBoxAsync(pool, conversationId, loop, cancellationToken);
