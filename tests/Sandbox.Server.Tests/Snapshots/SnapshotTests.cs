@@ -164,4 +164,19 @@ public sealed class SnapshotTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("docker_image", error.Field);
         await Assert.ThrowsAsync<SandboxValidationException>(() => fixture.Client.CreateSnapshotAsync(Unique("root"), "dir:/", 0));
     }
+
+    [Fact]
+    public async Task BoxFromASnapshotThatCannotBoot_FailsWithTheReason_AndTheServerKeepsServing()
+    {
+        string empty = Path.Combine(_work, "no-shell");
+        Directory.CreateDirectory(Path.Combine(empty, "etc"));
+        await File.WriteAllTextAsync(Path.Combine(empty, "etc/hostname"), "x");
+        string name = Unique("broken");
+        await fixture.Client.CreateSnapshotAsync(name, empty, 0);
+        var error = await Assert.ThrowsAsync<ResourceCreationException>(() => fixture.Client.CreateSandboxAsync(new CreateSandboxOptions { SnapshotName = name }));
+        Assert.Contains("/bin/sh", error.Message, StringComparison.Ordinal);
+        var box = await fixture.CreateBoxAsync();
+        Assert.Equal("ok\n", (await fixture.ExecAsync(box.Id!, "echo ok")).Stdout);
+        await fixture.DeleteBoxAsync(box.Name);
+    }
 }
