@@ -34,6 +34,12 @@ public sealed class SandboxToolOptions
     /// </summary>
     public long InterpreterReattachBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Output one <c>run_code</c> call may produce before it is stopped (default 16 MiB): python/javascript are interrupted
+    /// (state kept), bash is killed. Bounds what the client buffers for a runaway print loop.
+    /// </summary>
+    public long MaxOutputBytesPerCall { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Bytes of stdout/stderr kept from the start of the output (default 8 KiB).</summary>
     public int OutputHeadBytes { get; set; } = 8 * 1024;
 

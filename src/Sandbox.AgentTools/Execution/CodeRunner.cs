@@ -137,7 +137,15 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         int? exitCode;
         string? error = outcome.Status?.Error;
         string? note = null;
-        if (outcome.TimedOut)
+        if (outcome.OutputLimited)
+        {
+            status = "output_limit";
+            exitCode = outcome.Exited ? null : 130;
+            error = "The code printed more output than the per-call limit and was interrupted.";
+            note = "Write large results to a file and look at parts of it with read_file, or print a summary instead."
+                + (outcome.Exited ? null : " The interpreter kept its state.");
+        }
+        else if (outcome.TimedOut)
         {
             status = "timed_out";
             exitCode = outcome.Exited ? null : 130;
@@ -199,29 +207,34 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         using var deadline = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         bool timedOut = false;
+        bool outputLimited = false;
         int? exitCode = null;
         try
         {
             await foreach (OutputChunk chunk in handle.ReadOutputAsync(linked.Token).ConfigureAwait(false))
             {
                 (chunk.Stream == OutputStreamKind.Stdout ? stdout : stderr).Append(chunk.Data);
+                if (stdout.TotalBytes + stderr.TotalBytes > _options.MaxOutputBytesPerCall)
+                {
+                    outputLimited = true;
+                    break;
+                }
             }
 
-            CommandResult done = await handle.WaitAsync(linked.Token).ConfigureAwait(false);
-            exitCode = done.ExitCode;
+            if (outputLimited)
+            {
+                await KillQuietlyAsync(handle).ConfigureAwait(false);
+            }
+            else
+            {
+                CommandResult done = await handle.WaitAsync(linked.Token).ConfigureAwait(false);
+                exitCode = done.ExitCode;
+            }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             timedOut = true;
-            using var kill = new CancellationTokenSource(KillTimeout);
-            try
-            {
-                await handle.KillAsync(kill.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is SandboxException or OperationCanceledException or InvalidOperationException)
-            {
-                // Already finished or gone.
-            }
+            await KillQuietlyAsync(handle).ConfigureAwait(false);
         }
         catch (CommandTimeoutException)
         {
@@ -233,7 +246,7 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         return new RunCodeResult
         {
             Language = "bash",
-            Status = timedOut ? "timed_out" : exitCode == 0 ? "ok" : "error",
+            Status = outputLimited ? "output_limit" : timedOut ? "timed_out" : exitCode == 0 ? "ok" : "error",
             ExitCode = exitCode,
             Stdout = outText.Text,
             Stderr = errText.Text,
@@ -242,11 +255,26 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
             StdoutTruncated = outText.Truncated,
             StderrTruncated = errText.Truncated,
             TimedOut = timedOut,
-            Error = timedOut ? $"The command ran longer than {FormatSeconds(timeout)} and was killed." : null,
-            Note = timedOut
+            Error = outputLimited ? "The command printed more output than the per-call limit and was killed."
+                : timedOut ? $"The command ran longer than {FormatSeconds(timeout)} and was killed." : null,
+            Note = outputLimited ? "Redirect large output to a file (cmd > out.txt) and read parts of it with read_file."
+                : timedOut
                 ? "Start long-running programs in the background (e.g. 'nohup cmd > log 2>&1 &') or raise timeout_seconds."
                 : exitCode is not 0 ? "The command failed; see stderr." : null,
         };
+    }
+
+    private static async Task KillQuietlyAsync(CommandHandle handle)
+    {
+        using var kill = new CancellationTokenSource(KillTimeout);
+        try
+        {
+            await handle.KillAsync(kill.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SandboxException or OperationCanceledException or InvalidOperationException)
+        {
+            // Already finished or gone.
+        }
     }
 
     private async Task<List<DataContent>> ReadImagesAsync(SandboxInstance box, IReadOnlyList<string> paths, List<string> notes, CancellationToken cancellationToken)

@@ -95,7 +95,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
         long seq = Interlocked.Increment(ref _sequence);
         string id = seq.ToString(CultureInfo.InvariantCulture);
-        var call = new PendingCall(_marker, _options);
+        var call = new PendingCall(_marker, _options) { Limit = _options.MaxOutputBytesPerCall };
         Volatile.Write(ref _current, call);
         try
         {
@@ -113,16 +113,17 @@ internal sealed class InterpreterSession : IAsyncDisposable
                     throw;
                 }
 
-                return new InterpreterOutcome(call.Stdout.ToTruncatedText(), call.Stderr.ToTruncatedText(), null, TimedOut: false, Exited: true, ExitReason);
+                return new InterpreterOutcome(call.Stdout.ToTruncatedText(), call.Stderr.ToTruncatedText(), null, TimedOut: false, OutputLimited: false, Exited: true, ExitReason);
             }
 
             bool timedOut = false;
             bool killed = false;
-            Task finished = await WaitAsync(call.Done.Task, timeout, cancellationToken).ConfigureAwait(false);
-            if (finished != call.Done.Task)
+            Task doneOrFlooding = Task.WhenAny(call.Done.Task, call.OverLimit.Task);
+            Task finished = await WaitAsync(doneOrFlooding, timeout, cancellationToken).ConfigureAwait(false);
+            if (finished != doneOrFlooding || !call.Done.Task.IsCompleted)
             {
-                // Timeout (or the host cancelled): interrupt this call, keep the interpreter and its globals.
-                timedOut = !cancellationToken.IsCancellationRequested;
+                // Timeout, too much output, or the host cancelled: interrupt this call, keep the interpreter and its globals.
+                timedOut = !cancellationToken.IsCancellationRequested && !call.OverLimit.Task.IsCompleted;
                 killed = !await InterruptAsync(call, timeout).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
             }
@@ -133,6 +134,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
                 call.Stderr.ToTruncatedText(),
                 status,
                 TimedOut: timedOut,
+                OutputLimited: call.OverLimit.Task.IsCompleted,
                 Exited: HasExited || killed,
                 ExitReason: killed ? "it did not respond to an interrupt after the timeout and was killed" : ExitReason);
         }
@@ -344,9 +346,19 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Completed when the call printed more than <see cref="SandboxToolOptions.MaxOutputBytesPerCall"/>.</summary>
+        public TaskCompletionSource OverLimit { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Limit { get; init; }
+
         public void OnChunk(OutputChunk chunk)
         {
             (chunk.Stream == OutputStreamKind.Stdout ? StdoutScanner : StderrScanner).Feed(chunk.Data);
+            if (Stdout.TotalBytes + Stderr.TotalBytes > Limit)
+            {
+                OverLimit.TrySetResult();
+            }
+
             if (StdoutScanner.Completed && StderrScanner.Completed)
             {
                 Done.TrySetResult();

@@ -149,6 +149,24 @@ public sealed class RunCodeTests(LocalServerFixture fixture)
     }
 
     [Fact]
+    public async Task RunawayOutput_IsStoppedAtTheLimit_PythonKeepsState_BashIsKilled()
+    {
+        await using ToolHarness chat = Conversation(new SandboxToolOptions { MaxOutputBytesPerCall = 200_000 });
+        await chat.CallAsync("run_code", new { code = "keep = 'me'", language = "python" });
+        ToolCall flood = await chat.CallAsync("run_code", new { code = "while True:\n    print('x' * 1000)", language = "python", timeout_seconds = 60 });
+        Assert.Equal("output_limit", flood.Str("status"));
+        Assert.False(flood.Bool("state_lost"), flood.ToString());
+        Assert.True(flood.Long("stdout_bytes") > 200_000);
+        Assert.True(flood.Json.GetProperty("duration_ms").GetDouble() < 30_000);
+        ToolCall after = await chat.CallAsync("run_code", new { code = "print(keep)", language = "python" });
+        Assert.Equal("me\n", after.Str("stdout"));
+
+        ToolCall yes = await chat.CallAsync("run_code", new { code = "yes", language = "bash", timeout_seconds = 60 });
+        Assert.Equal("output_limit", yes.Str("status"));
+        Assert.True(yes.Json.GetProperty("duration_ms").GetDouble() < 30_000);
+    }
+
+    [Fact]
     public async Task JavaScript_StatePersistsBetweenCalls()
     {
         await using ToolHarness chat = Conversation();

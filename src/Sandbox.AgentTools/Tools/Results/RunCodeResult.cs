@@ -5,7 +5,7 @@ internal sealed record RunCodeResult
 {
     public required string Language { get; init; }
 
-    /// <summary><c>ok</c>, <c>error</c>, <c>timed_out</c> or <c>interpreter_exited</c>.</summary>
+    /// <summary><c>ok</c>, <c>error</c>, <c>timed_out</c>, <c>output_limit</c> or <c>interpreter_exited</c>.</summary>
     public required string Status { get; init; }
 
     /// <summary>Process exit code for bash; for python/javascript 0 (ok), 1 (exception), 130 (interrupted), null (interpreter died).</summary>
