@@ -5,14 +5,16 @@ using Sandbox.Server.Runtime;
 namespace Sandbox.Server.Commands;
 
 /// <summary>
-/// Starts a command inside a running box: a host-side prelude joins the box's cgroups (and a per-command group), then
-/// nsenter enters the box's user, mount, uts, ipc, net and pid namespaces, where an in-box prelude reports the command's
-/// pid as seen in the box, changes directory and execs the shell. No value is interpolated into any script text.
+/// Starts a command inside a running box: nsenter enters the box's user, mount, uts, ipc, net and pid namespaces, where
+/// an in-box prelude reports the command's pid as seen in the box and waits; the server moves that process into the
+/// box's cgroups (and a per-command group) and lets it go on, and the prelude changes directory and execs the shell.
+/// No host-side shell runs per command (one exec less), and no value is interpolated into any script text.
 /// </summary>
 internal sealed class CommandLauncher
 {
-    private const string HostPrelude = "while [ \"$1\" != \"--\" ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
-    private const string BoxPrelude = "echo $$; cd -- \"$1\" || exit 1; shift; exec \"$@\"";
+    // `read` takes exactly one line (a shell reads a pipe byte by byte), so the command's own stdin is untouched.
+    private const string BoxPrelude = "echo $$; read -r go || exit 125; cd -- \"$1\" || exit 1; shift; exec \"$@\"";
+    private static readonly byte[] Go = "\n"u8.ToArray();
 
     private readonly HostCapabilities _host;
     private readonly TimeProvider _time;
@@ -33,7 +35,7 @@ internal sealed class CommandLauncher
         }
 
         CommandCgroup? cgroup = box.Cgroup?.RentCommandGroup();
-        var psi = new ProcessStartInfo("/bin/sh")
+        var psi = new ProcessStartInfo(_host.NsenterPath!)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -51,14 +53,7 @@ internal sealed class CommandLauncher
             psi.Environment["SHELL"] = spec.Shell;
         }
 
-        Add(psi, "-c", HostPrelude, "host-exec");
-        foreach (string join in cgroup?.JoinFiles ?? [])
-        {
-            psi.ArgumentList.Add(join);
-        }
-
-        psi.ArgumentList.Add("--");
-        Add(psi, _host.NsenterPath!, "-t", box.InitPid.ToString(CultureInfo.InvariantCulture), "-U", "-m", "-u", "-i", "-n", "-p");
+        Add(psi, "-t", box.InitPid.ToString(CultureInfo.InvariantCulture), "-U", "-m", "-u", "-i", "-n", "-p");
         if (spec.Uid is { } uid)
         {
             Add(psi, "-S", uid.ToString(CultureInfo.InvariantCulture), "-G", (spec.Gid ?? uid).ToString(CultureInfo.InvariantCulture));
@@ -95,6 +90,11 @@ internal sealed class CommandLauncher
                 throw new CommandStartException("The command could not be started inside the sandbox: " + stderr.Trim());
             }
 
+            JoinCgroups(process.Id, cgroup);
+            var stdin = process.StandardInput.BaseStream;
+            await stdin.WriteAsync(Go, cancellationToken).ConfigureAwait(false);
+            await stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
+
             CommandSession? created = null;
             created = new CommandSession(spec, process, pid.Value, cgroup, box.Cgroup is { } bc ? bc.Return : null, _bufferBytes, _time, onFinished,
                 s => box.Commands.Expire(s));
@@ -114,6 +114,46 @@ internal sealed class CommandLauncher
             process.Dispose();
             cgroup?.Remove();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Moves the in-box prelude (nsenter's only child, waiting for its go line) into the command's cgroups before it
+    /// execs the command, so everything the command starts is accounted, limited and killable as one tree.
+    /// </summary>
+    private static void JoinCgroups(int nsenterPid, CommandCgroup? cgroup)
+    {
+        if (cgroup is null || cgroup.JoinFiles.Count == 0)
+        {
+            return;
+        }
+
+        string nsenter = nsenterPid.ToString(CultureInfo.InvariantCulture);
+        string child;
+        try
+        {
+            child = File.ReadAllText($"/proc/{nsenter}/task/{nsenter}/children").Trim();
+        }
+        catch (IOException e)
+        {
+            throw new CommandStartException("The command could not be started: its process went away before it joined the sandbox's cgroups.", e);
+        }
+
+        if (child.Length == 0 || child.Contains(' ', StringComparison.Ordinal) || !int.TryParse(child, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            throw new CommandStartException("The command could not be started: its process could not be found to join the sandbox's cgroups.");
+        }
+
+        foreach (string join in cgroup.JoinFiles)
+        {
+            try
+            {
+                CgroupController.Write(join, child);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CommandStartException($"The command could not be started: joining the sandbox's cgroups failed ({e.Message}).", e);
+            }
         }
     }
 
