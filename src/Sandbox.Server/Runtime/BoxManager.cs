@@ -479,6 +479,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
         record.Status = SandboxStatus.Provisioning;
         record.StatusMessage = null;
         BoxCgroup? cgroup = null;
+        Task prewarm = Task.CompletedTask;
         try
         {
             var snapshot = _snapshots.Find(record.SnapshotId)
@@ -506,6 +507,13 @@ internal sealed partial class BoxManager : IAsyncDisposable
             }
 
             cgroup = _cgroups.CreateBoxGroup(record.Id, _host.Memory ? record.MemBytes : null, _host.Cpu ? record.Vcpus : null);
+            if (cgroup is not null)
+            {
+                // The first commands' groups are created while the launcher starts the box, off the command path.
+                var groups = cgroup;
+                prewarm = Task.Run(() => PrewarmCommandGroups(groups), CancellationToken.None);
+            }
+
             var context = new BoxStartContext(record.Id, record.Name, box.ToInfo(null)) { ProxyConfig = record.ProxyConfig };
             foreach (var contributor in _contributors)
             {
@@ -541,10 +549,6 @@ internal sealed partial class BoxManager : IAsyncDisposable
             box.Touch(_time);
             Save(record);
             _ = WatchAsync(box, running);
-            if (cgroup is not null)
-            {
-                _ = Task.Run(() => cgroup.Prewarm(2), CancellationToken.None);
-            }
 
             Log.BoxStarted(_logger, record.Id, record.Name, started.Elapsed.TotalMilliseconds);
         }
@@ -552,6 +556,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
         {
             if (cgroup is not null)
             {
+                await prewarm.ConfigureAwait(false);
                 await cgroup.DeleteAsync().ConfigureAwait(false);
             }
 
@@ -560,6 +565,18 @@ internal sealed partial class BoxManager : IAsyncDisposable
             record.UpdatedAt = _time.GetUtcNow();
             Save(record);
             Log.BoxStartFailed(_logger, record.Id, e.Message);
+        }
+    }
+
+    private static void PrewarmCommandGroups(BoxCgroup cgroup)
+    {
+        try
+        {
+            cgroup.Prewarm(2);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Commands create their groups on demand instead.
         }
     }
 

@@ -47,6 +47,21 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task DataDirectory_WithSpacesAndHash_StillMountsTheBoxFilesystem()
+    {
+        // The overlays are mounted from an fstab, where whitespace and '#' must be escaped.
+        string data = Path.Combine(_data, "my data #1");
+        await using var server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions { DataDirectory = data, ApiKey = "k" });
+        using var client = server.CreateClient();
+        var box = await client.CreateSandboxAsync();
+        await box.WriteFileAsync("/home/user/kept.txt", "written");
+        var result = await box.RunAsync("cat /home/user/kept.txt && test -x /usr/bin/env");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("written", result.Stdout);
+        Assert.True(Directory.Exists(Path.Combine(data, "boxes", box.Info.Id!, "disk", "up")));
+    }
+
+    [Fact]
     public async Task IdleBoxes_AreStopped_AndStoppedBoxes_AreDeletedAfterTheirRetention()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
