@@ -7,7 +7,7 @@ namespace Sandbox.Client.Tunnels;
 /// (frames may span messages; text messages contribute their UTF-8 bytes); each write is one binary message.
 /// </summary>
 /// <remarks>Writes are serialized, so concurrent writers never interleave inside a message.</remarks>
-internal sealed class WebSocketByteStream : Stream
+internal sealed class WebSocketByteStream : DuplexStream
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private readonly WebSocket _socket;
@@ -18,16 +18,6 @@ internal sealed class WebSocketByteStream : Stream
 
     /// <summary>The underlying socket.</summary>
     public WebSocket Socket => _socket;
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -84,26 +74,6 @@ internal sealed class WebSocketByteStream : Stream
             _sendLock.Release();
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -6,7 +6,7 @@ namespace Sandbox.Client.Tunnels;
 /// wait for Window Updates. The receive window is re-opened with a Window Update once 128 KiB have been consumed.
 /// </summary>
 /// <remarks>One reader and one writer may use the stream concurrently. Disposing sends FIN (half-close).</remarks>
-internal sealed class YamuxStream : Stream
+internal sealed class YamuxStream : DuplexStream
 {
     private const int MaxBuffered = 2 * YamuxSession.InitialWindow;
     private readonly YamuxSession _session;
@@ -54,16 +54,6 @@ internal sealed class YamuxStream : Stream
             }
         }
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -273,26 +263,6 @@ internal sealed class YamuxStream : Stream
 
         _session.Forget(Id);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {
