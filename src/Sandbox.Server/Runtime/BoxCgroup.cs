@@ -20,7 +20,7 @@ internal sealed class BoxCgroup
         _pidsGroup = pidsGroup;
     }
 
-    /// <summary>cgroup.procs files the box launcher writes its pid into before it starts the box.</summary>
+    /// <summary>cgroup.procs files the server writes the box init's pid into before the init goes on (all box processes descend from it).</summary>
     public IReadOnlyList<string> InitJoinFiles { get; }
 
     /// <summary>Idle, empty command groups kept for reuse: creating and removing cgroups costs milliseconds per command.</summary>

@@ -14,12 +14,10 @@ internal sealed class BoxLauncher
 {
     private const int MappedIds = 65536;
 
-    // Runs as: unshare -m --propagation private /bin/sh -c SCRIPT box-launch <cgroup.procs files...> --mounts <specs...> -- bwrap ...
+    // Runs as: unshare -m --propagation private /bin/sh -c SCRIPT box-launch <mount steps...> -- bwrap ...
     // Every value arrives as a positional argument; nothing is interpolated into the script text.
     private const string LaunchScript = """
         set -e
-        while [ "$1" != "--mounts" ]; do echo $$ > "$1"; shift; done
-        shift
         while [ "$1" != "--" ]; do
           case "$1" in
             loop) mount -o loop,nosuid,nodev "$2" "$3"; shift 3 ;;
@@ -61,12 +59,6 @@ internal sealed class BoxLauncher
             psi.ArgumentList.Add(arg);
         }
 
-        foreach (string join in spec.Cgroup?.InitJoinFiles ?? [])
-        {
-            psi.ArgumentList.Add(join);
-        }
-
-        psi.ArgumentList.Add("--mounts");
         if (spec.DiskImage is not null)
         {
             Add(psi, "loop", spec.DiskImage, spec.DiskDirectory);
@@ -125,6 +117,13 @@ internal sealed class BoxLauncher
             string map = $"0 0 {MappedIds}";
             await File.WriteAllTextAsync($"/proc/{initPid}/uid_map", map, CancellationToken.None).ConfigureAwait(false);
             await File.WriteAllTextAsync($"/proc/{initPid}/gid_map", map, CancellationToken.None).ConfigureAwait(false);
+            // The init waits on the block fd until we write to it, so everything in the box starts inside its cgroups
+            // (written here by the server: a process moving itself into a cpu group pays for it in scheduling delay).
+            foreach (string join in spec.Cgroup?.InitJoinFiles ?? [])
+            {
+                CgroupController.Write(join, initPid.ToString(CultureInfo.InvariantCulture));
+            }
+
             await process.StandardInput.WriteAsync("x").ConfigureAwait(false);
             await process.StandardInput.FlushAsync(timeout.Token).ConfigureAwait(false);
             process.StandardInput.Close();

@@ -100,6 +100,33 @@ public sealed class IsolationTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task EveryProcessOfTheBox_InitAndCommands_RunsInsideTheBoxCgroups()
+    {
+        bool v2 = File.Exists("/sys/fs/cgroup/cgroup.controllers");
+        Assert.True(v2 || Directory.Exists("/sys/fs/cgroup/memory"), "this test needs cgroups (v1 memory hierarchy or v2)");
+        var box = await fixture.CreateBoxAsync();
+        var result = await fixture.ExecAsync(box.Id!, "for p in /proc/[0-9]*; do cat $p/cgroup 2>/dev/null; echo --; done");
+        Assert.Equal(0, result.ExitCode);
+        var processes = result.Stdout.Split("--\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(processes.Length >= 3, result.Stdout); // the init, its sleep, and this command
+        int checkedLines = 0;
+        foreach (string line in processes.SelectMany(p => p.Split('\n', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            string[] parts = line.Split(':', 3);
+            string[] controllers = parts[1].Split(',');
+            bool managed = v2 ? parts[1].Length == 0 : controllers.Any(c => c is "memory" or "cpu" or "pids");
+            if (managed)
+            {
+                Assert.StartsWith($"/sandbox-server/{box.Id}", parts[2], StringComparison.Ordinal);
+                checkedLines++;
+            }
+        }
+
+        Assert.True(checkedLines >= processes.Length, result.Stdout);
+        await fixture.DeleteBoxAsync(box.Name);
+    }
+
+    [Fact]
     public async Task MemoryBomb_IsOomKilled_AndTheBoxReportsIt()
     {
         var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, mem_bytes = 64L * 1024 * 1024 });
