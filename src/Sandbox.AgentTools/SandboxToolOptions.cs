@@ -82,6 +82,13 @@ public sealed class SandboxToolOptions
     /// <summary>Record tool arguments and results on the spans (<c>gen_ai.tool.call.arguments</c>/<c>result</c>; default false).</summary>
     public bool CaptureContent { get; set; }
 
+    /// <summary>
+    /// Receives each <c>run_code</c> call's stdout/stderr as it arrives, while the call runs (default null: none). Opt-in
+    /// for hosts that show output live; the tool's result is the same either way. Called on a background thread, one
+    /// chunk at a time per call; exceptions it throws are logged at Debug and ignored. Not bound from configuration.
+    /// </summary>
+    public Action<ToolOutputChunk>? OnOutput { get; set; }
+
     /// <summary>Tracing environment handed to code in the box.</summary>
     public SandboxTracingOptions Tracing { get; set; } = new();
 }

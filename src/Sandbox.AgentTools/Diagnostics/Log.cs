@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(1105, LogLevel.Warning, "Tool {ToolName} failed.")]
     public static partial void ToolFailed(ILogger logger, Exception exception, string toolName);
+
+    [LoggerMessage(1106, LogLevel.Debug, "The run_code output callback threw while receiving {Language} output; ignored.")]
+    public static partial void OutputCallbackFailed(ILogger logger, Exception exception, string language);
 }

@@ -17,8 +17,11 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
     private readonly ILogger _logger = logger;
 
     public async Task<(RunCodeResult Result, IReadOnlyList<DataContent> Images)> RunAsync(SandboxLease lease, CodeLanguage language, string code,
-        TimeSpan timeout, CancellationToken cancellationToken)
+        TimeSpan timeout, string conversationId, string? toolCallId, CancellationToken cancellationToken)
     {
+        OutputForwarder? forwarder = _options.OnOutput is { } onOutput
+            ? new OutputForwarder(onOutput, conversationId, toolCallId, Display(language), _logger)
+            : null;
         SandboxInstance box = lease.Sandbox;
         BoxToolState state = lease.Box.GetOrAttach(static _ => new BoxToolState());
         Log.RunCode(_logger, language.ToString(), box.Name, code);
@@ -45,7 +48,7 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         IReadOnlyList<string> imagePaths = [];
         if (language == CodeLanguage.Bash)
         {
-            result = await RunBashAsync(box, code, env, timeout, cancellationToken).ConfigureAwait(false);
+            result = await RunBashAsync(box, code, env, timeout, forwarder, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -72,7 +75,7 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
                 state.SetSession(language, session);
             }
 
-            InterpreterOutcome outcome = await session.ExecuteAsync(code, env, timeout, cancellationToken).ConfigureAwait(false);
+            InterpreterOutcome outcome = await session.ExecuteAsync(code, env, timeout, forwarder, cancellationToken).ConfigureAwait(false);
             if (outcome.Exited)
             {
                 stateLost = true;
@@ -191,7 +194,8 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         };
     }
 
-    private async Task<RunCodeResult> RunBashAsync(SandboxInstance box, string code, Dictionary<string, string> env, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<RunCodeResult> RunBashAsync(SandboxInstance box, string code, Dictionary<string, string> env, TimeSpan timeout,
+        OutputForwarder? forwarder, CancellationToken cancellationToken)
     {
         var stdout = new HeadTailBuffer(_options.OutputHeadBytes, _options.OutputTailBytes);
         var stderr = new HeadTailBuffer(_options.OutputHeadBytes, _options.OutputTailBytes);
@@ -213,7 +217,9 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         {
             await foreach (OutputChunk chunk in handle.ReadOutputAsync(linked.Token).ConfigureAwait(false))
             {
-                (chunk.Stream == OutputStreamKind.Stdout ? stdout : stderr).Append(chunk.Data);
+                bool isStdout = chunk.Stream == OutputStreamKind.Stdout;
+                (isStdout ? stdout : stderr).Append(chunk.Data);
+                forwarder?.Forward(isStdout ? ToolOutputStream.Stdout : ToolOutputStream.Stderr, chunk.Data);
                 if (stdout.TotalBytes + stderr.TotalBytes > _options.MaxOutputBytesPerCall)
                 {
                     outputLimited = true;

@@ -85,8 +85,13 @@ internal sealed class InterpreterSession : IAsyncDisposable
     }
 
     /// <summary>Runs one cell. Returns when the driver reports completion, the timeout interrupted it, or the interpreter died.</summary>
+    /// <param name="code">The cell.</param>
+    /// <param name="env">Environment for the cell.</param>
+    /// <param name="timeout">Interrupt the cell after this long.</param>
+    /// <param name="forwarder">Receives the cell's output as it arrives (the user's output only); null for none.</param>
+    /// <param name="cancellationToken">Interrupts the cell and ends the wait.</param>
     public async Task<InterpreterOutcome> ExecuteAsync(string code, IReadOnlyDictionary<string, string> env, TimeSpan timeout,
-        CancellationToken cancellationToken)
+        OutputForwarder? forwarder, CancellationToken cancellationToken)
     {
         if (HasExited)
         {
@@ -95,7 +100,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
         long seq = Interlocked.Increment(ref _sequence);
         string id = seq.ToString(CultureInfo.InvariantCulture);
-        var call = new PendingCall(_marker, _options) { Limit = _options.MaxOutputBytesPerCall };
+        var call = new PendingCall(_marker, _options, forwarder) { Limit = _options.MaxOutputBytesPerCall };
         Volatile.Write(ref _current, call);
         try
         {
@@ -328,12 +333,12 @@ internal sealed class InterpreterSession : IAsyncDisposable
     /// <summary>One call in flight: its bounded output and the completion signal.</summary>
     private sealed class PendingCall
     {
-        public PendingCall(string marker, SandboxToolOptions options)
+        public PendingCall(string marker, SandboxToolOptions options, OutputForwarder? forwarder)
         {
             Stdout = new HeadTailBuffer(options.OutputHeadBytes, options.OutputTailBytes);
             Stderr = new HeadTailBuffer(options.OutputHeadBytes, options.OutputTailBytes);
-            StdoutScanner = new MarkerScanner(marker, Stdout);
-            StderrScanner = new MarkerScanner(marker, Stderr);
+            StdoutScanner = new MarkerScanner(marker, Stdout, forwarder is null ? null : text => forwarder.Forward(ToolOutputStream.Stdout, text));
+            StderrScanner = new MarkerScanner(marker, Stderr, forwarder is null ? null : text => forwarder.Forward(ToolOutputStream.Stderr, text));
         }
 
         public HeadTailBuffer Stdout { get; }

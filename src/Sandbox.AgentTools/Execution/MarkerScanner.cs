@@ -6,9 +6,13 @@ namespace Sandbox.AgentTools;
 /// Splits one call's output from an interpreter stream: forwards text until the line <c>"\n" + marker + status + "\n"</c>,
 /// holding back only a possible partial marker, then collects the status.
 /// </summary>
-/// <remarks>Not thread-safe. Chunks may split the marker anywhere.</remarks>
-internal sealed class MarkerScanner(string marker, HeadTailBuffer sink)
+/// <remarks>
+/// Not thread-safe. Chunks may split the marker anywhere. <paramref name="onText"/>, when given, receives exactly the
+/// text passed to the sink (the user's output), as soon as it is known not to be part of the marker.
+/// </remarks>
+internal sealed class MarkerScanner(string marker, HeadTailBuffer sink, Action<string>? onText = null)
 {
+    private readonly Action<string>? _onText = onText;
     private readonly string _needle = "\n" + marker;
     private readonly HeadTailBuffer _sink = sink;
     private readonly StringBuilder _status = new();
@@ -38,7 +42,7 @@ internal sealed class MarkerScanner(string marker, HeadTailBuffer sink)
         int found = text.IndexOf(_needle, StringComparison.Ordinal);
         if (found >= 0)
         {
-            _sink.Append(text.AsSpan(0, found));
+            Emit(text.AsSpan(0, found));
             _carry = "";
             _inStatus = true;
             AppendStatus(text[(found + _needle.Length)..]);
@@ -46,8 +50,17 @@ internal sealed class MarkerScanner(string marker, HeadTailBuffer sink)
         }
 
         int hold = PartialNeedleSuffix(text);
-        _sink.Append(text.AsSpan(0, text.Length - hold));
+        Emit(text.AsSpan(0, text.Length - hold));
         _carry = hold == 0 ? "" : text[^hold..];
+    }
+
+    private void Emit(ReadOnlySpan<char> text)
+    {
+        _sink.Append(text);
+        if (_onText is not null && !text.IsEmpty)
+        {
+            _onText(text.ToString());
+        }
     }
 
     private void AppendStatus(string text)

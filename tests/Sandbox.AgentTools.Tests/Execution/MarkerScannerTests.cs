@@ -36,4 +36,38 @@ public sealed class MarkerScannerTests
         Assert.Equal("a\n\u001eSANDBOX-abX still output\n", sink.ToTruncatedText().Text);
         Assert.Equal("", scanner.Status);
     }
+
+    [Fact]
+    public void ForwardsExactlyTheUserOutput_NeverTheMarker_WhateverTheChunking()
+    {
+        string stream = "line 1\nline 2\n" + "\n" + Marker + "{\"status\":\"ok\"}\n" + "after the marker\n";
+        for (int size = 1; size <= stream.Length; size++)
+        {
+            var sink = new HeadTailBuffer(1024, 1024);
+            var forwarded = new List<string>();
+            var scanner = new MarkerScanner(Marker, sink, forwarded.Add);
+            for (int i = 0; i < stream.Length; i += size)
+            {
+                scanner.Feed(stream.Substring(i, Math.Min(size, stream.Length - i)));
+            }
+
+            Assert.True(scanner.Completed, $"chunk size {size}");
+            Assert.Equal("line 1\nline 2\n", string.Concat(forwarded));
+            Assert.All(forwarded, text => Assert.DoesNotContain('\u001e', text));
+            Assert.DoesNotContain("", forwarded);
+        }
+    }
+
+    [Fact]
+    public void ForwardsText_AsSoonAsItCannotBeTheMarker()
+    {
+        var forwarded = new List<string>();
+        var scanner = new MarkerScanner(Marker, new HeadTailBuffer(1024, 1024), forwarded.Add);
+        scanner.Feed("first\nsecond");
+        Assert.Equal(["first\nsecond"], forwarded);
+        scanner.Feed("\n");
+        Assert.Equal(["first\nsecond"], forwarded); // a trailing newline may start the marker line: held back
+        scanner.Feed("third");
+        Assert.Equal(["first\nsecond", "\nthird"], forwarded);
+    }
 }

@@ -13,11 +13,17 @@ internal sealed class ToolHarness(SandboxLeasePool pool, string conversationId, 
     /// <summary>Ends the conversation: its box is deleted, so the shared pool never runs out.</summary>
     public ValueTask DisposeAsync() => pool.ReleaseConversationAsync(ConversationId);
 
-    public async Task<ToolCall> CallAsync(string tool, object arguments)
+    public async Task<ToolCall> CallAsync(string tool, object arguments, string? toolCallId = null)
     {
         AIFunction function = _tools.OfType<AIFunction>().Single(t => t.Name == tool);
         Dictionary<string, object?> args = JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
-        object? result = await function.InvokeAsync(new AIFunctionArguments(args));
+        var functionArguments = new AIFunctionArguments(args);
+        if (toolCallId is not null)
+        {
+            functionArguments.Context = new Dictionary<object, object?> { [SandboxTools.ToolCallIdKey] = toolCallId };
+        }
+
+        object? result = await function.InvokeAsync(functionArguments);
         return result switch
         {
             JsonElement json => new ToolCall(json, []),
