@@ -20,6 +20,13 @@ public sealed partial class CodeInterpreterAgentTests(ITestOutputHelper log) : I
         Assert.Contains("loaded 144 rows", text, StringComparison.Ordinal);
         Assert.Matches(@"best region \w+; best month 2025-\d\d", text);
 
+        // run_code output is printed live, under the call's header and before the line that reports the call finished.
+        int started = text.IndexOf("> tool #2 run_code", StringComparison.Ordinal);
+        int printed = text.IndexOf("\n  loaded 144 rows", StringComparison.Ordinal);
+        int finished = text.IndexOf("< tool #2 run_code", StringComparison.Ordinal);
+        Assert.True(started >= 0 && started < printed && printed < finished, "output not between the call's start and end\n" + text);
+        Assert.Equal(1, Regex.Count(text, "loaded 144 rows; columns"));
+
         // The chart came back from run_code as an image, was saved, and is a real PNG.
         Match chart = ChartLine().Match(text);
         Assert.True(chart.Success, "no chart line in the summary\n" + text);

@@ -61,7 +61,7 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             _ui.Info($"sandboxes: {backend.Description}");
             await using var pool = new SandboxLeasePool(backend.Client, new SandboxPoolOptions { MinIdle = 0, MaxBoxes = 2 });
             string conversationId = "code-interpreter-" + Guid.NewGuid().ToString("N")[..8];
-            IList<AITool> tools = SandboxTools.Create(pool, conversationId);
+            IList<AITool> tools = SandboxTools.Create(pool, conversationId, new SandboxToolOptions { OnOutput = _ui.ToolOutput });
 
             var scripted = model is null ? new ScriptedChatClient() : null;
             using IChatClient chat = new TracingChatClient(scripted ?? (IChatClient)new OpenAIChatClient(model!), model?.Model ?? "offline-script");

@@ -1,15 +1,25 @@
 using System.Globalization;
 using System.Text.Json;
 using CodeInterpreterAgent.Agent;
+using Sandbox.AgentTools;
 using Spectre.Console;
 
 namespace CodeInterpreterAgent.Output;
 
-/// <summary>Writes the conversation to the console as it happens: assistant text, each tool call and its output.</summary>
+/// <summary>
+/// Writes the conversation to the console as it happens: assistant text, each tool call and its output. A
+/// <c>run_code</c> call's output is printed live, under the call's header, as the sandbox produces it
+/// (<see cref="ToolOutput"/> is wired to <see cref="SandboxToolOptions.OnOutput"/>).
+/// </summary>
 internal sealed class AgentConsole(IAnsiConsole console) : IToolLoopObserver
 {
     private const int MaxOutputLines = 24;
     private const int MaxCodeLines = 12;
+    private const int MaxLiveLines = 40;
+
+    // Output chunks arrive on the tools' read thread while the loop awaits the call; one lock orders all writes.
+    private readonly Lock _gate = new();
+    private LiveOutput? _live;
 
     public IAnsiConsole Console { get; } = console;
 
@@ -30,6 +40,71 @@ internal sealed class AgentConsole(IAnsiConsole console) : IToolLoopObserver
     public void Error(string text) => Console.MarkupLine($"[bold red]error[/] {Markup.Escape(text)}");
 
     public void ToolStarting(ToolCallRecord call)
+    {
+        lock (_gate)
+        {
+            WriteToolStarting(call);
+            _live = call.Name == "run_code" ? new LiveOutput(call.CallId) : null;
+        }
+    }
+
+    /// <summary>Prints a piece of the running call's stdout/stderr as it arrives (partial lines included).</summary>
+    public void ToolOutput(ToolOutputChunk chunk)
+    {
+        lock (_gate)
+        {
+            if (_live is not { } live || chunk.ToolCallId != live.CallId)
+            {
+                return;
+            }
+
+            live.Streamed = true;
+            string[] pieces = chunk.Text.Split('\n');
+            for (int i = 0; i < pieces.Length; i++)
+            {
+                bool endsLine = i < pieces.Length - 1;
+                string piece = pieces[i].TrimEnd('\r');
+                if (!live.AtLineStart && live.Stream != chunk.Stream)
+                {
+                    // The other stream was mid-line: finish that line first.
+                    Console.WriteLine();
+                    live.AtLineStart = true;
+                }
+
+                if (live.AtLineStart)
+                {
+                    if (piece.Length == 0 && !endsLine)
+                    {
+                        continue;
+                    }
+
+                    if (live.Lines >= MaxLiveLines)
+                    {
+                        live.Hidden += endsLine ? 1 : 0;
+                        continue;
+                    }
+
+                    live.Lines++;
+                    Console.Markup(chunk.Stream == ToolOutputStream.Stderr ? "[red]  ! [/]" : "  ");
+                    live.AtLineStart = false;
+                    live.Stream = chunk.Stream;
+                }
+
+                if (piece.Length > 0)
+                {
+                    Console.Markup(chunk.Stream == ToolOutputStream.Stderr ? $"[red]{Markup.Escape(piece)}[/]" : Markup.Escape(piece));
+                }
+
+                if (endsLine)
+                {
+                    Console.WriteLine();
+                    live.AtLineStart = true;
+                }
+            }
+        }
+    }
+
+    private void WriteToolStarting(ToolCallRecord call)
     {
         string detail = call.Name switch
         {
@@ -52,6 +127,26 @@ internal sealed class AgentConsole(IAnsiConsole console) : IToolLoopObserver
 
     public void ToolFinished(ToolCallRecord call)
     {
+        lock (_gate)
+        {
+            LiveOutput? live = _live;
+            _live = null;
+            if (live is { AtLineStart: false })
+            {
+                Console.WriteLine();
+            }
+
+            if (live is { Hidden: > 0 })
+            {
+                Console.MarkupLine($"[grey]  ... {live.Hidden.ToString(CultureInfo.InvariantCulture)} more lines not shown[/]");
+            }
+
+            WriteToolFinished(call, live?.Streamed == true);
+        }
+    }
+
+    private void WriteToolFinished(ToolCallRecord call, bool outputShownLive)
+    {
         string seconds = call.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture);
         string state = call.IsError ? "[red]failed[/]" : "[green]ok[/]";
         Console.MarkupLine($"[yellow]< tool #{call.Number} {Markup.Escape(call.Name)}[/] {state} [grey]in {seconds} s[/]");
@@ -71,8 +166,12 @@ internal sealed class AgentConsole(IAnsiConsole console) : IToolLoopObserver
         switch (call.Name)
         {
             case "run_code":
-                WriteBlock(call.GetResultString("stdout") ?? "", "default", "  ");
-                WriteBlock(call.GetResultString("stderr") ?? "", "red", "  ! ");
+                if (!outputShownLive)
+                {
+                    WriteBlock(call.GetResultString("stdout") ?? "", "default", "  ");
+                    WriteBlock(call.GetResultString("stderr") ?? "", "red", "  ! ");
+                }
+
                 if (call.GetResultString("note") is { Length: > 0 } note)
                 {
                     Console.MarkupLine($"[grey]  note: {Markup.Escape(note)}[/]");
