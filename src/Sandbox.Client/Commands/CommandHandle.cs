@@ -28,6 +28,7 @@ public sealed class CommandHandle : IAsyncDisposable
     private readonly Action<OutputChunk>? _onOutput;
     private readonly IReadOnlyDictionary<string, string>? _headers;
     private readonly TimeSpan? _timeout;
+    private readonly bool _collectOutput;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<CommandResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,7 +55,8 @@ public sealed class CommandHandle : IAsyncDisposable
         bool stdinClosed,
         Action<OutputChunk>? onOutput,
         IReadOnlyDictionary<string, string>? headers,
-        TimeSpan? timeout)
+        TimeSpan? timeout,
+        bool collectOutput = true)
     {
         _sandbox = sandbox;
         _stream = stream;
@@ -68,6 +70,7 @@ public sealed class CommandHandle : IAsyncDisposable
         _onOutput = onOutput;
         _headers = headers;
         _timeout = timeout;
+        _collectOutput = collectOutput;
     }
 
     /// <summary>The command id (idempotency key; use it with <c>SandboxInstance.ReconnectAsync</c>).</summary>
@@ -325,13 +328,19 @@ public sealed class CommandHandle : IAsyncDisposable
         {
             StdoutOffset = next;
             StdoutSkippedBytes += skipped;
-            _stdout.Append(data);
+            if (_collectOutput)
+            {
+                _stdout.Append(data);
+            }
         }
         else
         {
             StderrOffset = next;
             StderrSkippedBytes += skipped;
-            _stderr.Append(data);
+            if (_collectOutput)
+            {
+                _stderr.Append(data);
+            }
         }
 
         _attempts = 0;

@@ -46,6 +46,13 @@ public sealed record RunOptions
     /// <see cref="CommandHandle.ReadOutputAsync"/> instead).</summary>
     public Action<OutputChunk>? OnOutput { get; init; }
 
+    /// <summary>
+    /// Keep the command's output for <see cref="CommandResult.Stdout"/>/<see cref="CommandResult.Stderr"/> (default true).
+    /// Set it to false for a long-lived command read through <see cref="CommandHandle.ReadOutputAsync"/>, so its output is
+    /// not also accumulated in memory; the result then carries the exit code and empty text.
+    /// </summary>
+    public bool CollectOutput { get; init; } = true;
+
     /// <summary>Headers for this call only, overriding the client's (including <c>X-Api-Key</c>) case-insensitively.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 

@@ -264,7 +264,8 @@ public sealed partial class SandboxInstance
 
                 var handle = new CommandHandle(
                     this, stream, message.CommandId ?? frame.CommandId!, message.Pid, isReattach: false, 0, 0,
-                    options.Pty, stdinClosed: frame.CloseStdin == true, options.OnOutput, options.Headers, TimeoutOf(options));
+                    options.Pty, stdinClosed: frame.CloseStdin == true, options.OnOutput, options.Headers, TimeoutOf(options),
+                    options.CollectOutput);
                 handedOver = true;
                 return handle;
             }

@@ -186,6 +186,35 @@ public sealed class RunAsyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartCommandAsync_WithoutCollectingOutput_StreamsChunksButKeepsNoText()
+    {
+        _server.OnExecute(async c =>
+        {
+            await c.AcceptAndReadSetupAsync();
+            await c.StartedAsync("cmd-long", 7);
+            await c.StdoutAsync("first ", 0);
+            await c.StderrAsync("warn", 0);
+            await c.StdoutAsync("second", 6);
+            await c.ExitAsync(3);
+            await c.DrainAsync();
+        });
+        using var client = _server.CreateClient();
+        await using var handle = await _server.Instance(client).StartCommandAsync("x", new RunOptions { CollectOutput = false });
+        var streamed = new List<string>();
+        await foreach (var chunk in handle.ReadOutputAsync())
+        {
+            streamed.Add(chunk.Data);
+        }
+
+        var result = await handle.WaitAsync();
+        Assert.Equal(["first ", "warn", "second"], streamed);
+        Assert.Equal(12, handle.StdoutOffset);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Equal("", result.Stderr);
+    }
+
+    [Fact]
     public async Task RunAsync_WhenServerOffsetsJump_ReportsSkippedBytes()
     {
         // Spec §8.5.4: a jump is visible through the offsets; the result says how much output is missing.
