@@ -29,12 +29,6 @@ public sealed class SandboxToolOptions
     public TimeSpan InterpreterDetachedTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Output an interpreter's command handle may carry before the tools re-attach to it with a fresh handle (default 4 MiB),
-    /// bounding the memory a long conversation holds; the interpreter and its state are unaffected.
-    /// </summary>
-    public long InterpreterReattachBytes { get; set; } = 4 * 1024 * 1024;
-
-    /// <summary>
     /// Output one <c>run_code</c> call may produce before it is stopped (default 16 MiB): python/javascript are interrupted
     /// (state kept), bash is killed. Bounds what the client buffers for a runaway print loop.
     /// </summary>

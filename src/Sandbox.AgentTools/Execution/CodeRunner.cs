@@ -53,11 +53,6 @@ internal sealed class CodeRunner(SandboxToolOptions options, WorkspacePathPolicy
         else
         {
             InterpreterSession? session = state.GetSession(language);
-            if (session is not null)
-            {
-                await session.MaintainAsync(cancellationToken).ConfigureAwait(false);
-            }
-
             if (session is { HasExited: true })
             {
                 stateLost = true;

@@ -16,8 +16,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
     private readonly SandboxInstance _box;
     private readonly CodeLanguage _language;
-    private readonly int? _firstPid;
-    private CommandHandle _handle;
+    private readonly CommandHandle _handle;
     private readonly string _marker;
     private readonly string _outDir;
     private readonly SandboxToolOptions _options;
@@ -27,8 +26,6 @@ internal sealed class InterpreterSession : IAsyncDisposable
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PendingCall? _current;
     private Task _readLoop = Task.CompletedTask;
-    private CancellationTokenSource _detach = new();
-    private long _bytesOnHandle;
     private long _sequence;
 
     private InterpreterSession(SandboxInstance box, CodeLanguage language, CommandHandle handle, string marker,
@@ -37,7 +34,6 @@ internal sealed class InterpreterSession : IAsyncDisposable
         _box = box;
         _language = language;
         _handle = handle;
-        _firstPid = handle.Pid;
         _marker = marker;
         _outDir = options.ToolsDirectory.TrimEnd('/') + "/out/" + language.ToString().ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..12];
         _options = options;
@@ -46,10 +42,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
     }
 
     /// <summary>Pid of the interpreter inside the box.</summary>
-    public int? Pid => _handle.Pid ?? _firstPid;
-
-    /// <summary>How often the session re-attached to bound the client handle's memory.</summary>
-    public int Reattachments { get; private set; }
+    public int? Pid => _handle.Pid;
 
     /// <summary>True once the interpreter process has ended (or its stream was lost).</summary>
     public bool HasExited => _exited.Task.IsCompleted;
@@ -78,6 +71,7 @@ internal sealed class InterpreterSession : IAsyncDisposable
             Env = env,
             IdleTimeout = options.InterpreterDetachedTimeout,
             KillOnDisconnect = false,
+            CollectOutput = false, // read chunk by chunk below; the handle need not keep a second copy of a long session
         }, cancellationToken).ConfigureAwait(false);
         var session = new InterpreterSession(box, language, handle, marker, options, time, logger);
         session._readLoop = Task.Run(session.ReadLoopAsync, CancellationToken.None);
@@ -176,7 +170,6 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
         await _handle.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
-        _detach.Dispose();
     }
 
     private async Task<bool> InterruptAsync(PendingCall call, TimeSpan timeout)
@@ -235,25 +228,15 @@ internal sealed class InterpreterSession : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        CommandHandle handle = _handle;
-        CancellationToken detach = _detach.Token;
-        bool detached = false;
         try
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, detach);
-            await foreach (OutputChunk chunk in handle.ReadOutputAsync(linked.Token).ConfigureAwait(false))
+            await foreach (OutputChunk chunk in _handle.ReadOutputAsync(_stop.Token).ConfigureAwait(false))
             {
-                Interlocked.Add(ref _bytesOnHandle, chunk.Data.Length);
                 Volatile.Read(ref _current)?.OnChunk(chunk);
             }
 
-            CommandResult result = await handle.WaitAsync(_stop.Token).ConfigureAwait(false);
+            CommandResult result = await _handle.WaitAsync(_stop.Token).ConfigureAwait(false);
             ExitReason ??= "it exited with code " + result.ExitCode.ToString(CultureInfo.InvariantCulture);
-        }
-        catch (OperationCanceledException) when (detach.IsCancellationRequested && !_stop.IsCancellationRequested)
-        {
-            // Detached on purpose to re-attach with a fresh handle (see RecycleHandleAsync); the interpreter runs on.
-            detached = true;
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -265,55 +248,9 @@ internal sealed class InterpreterSession : IAsyncDisposable
         }
         finally
         {
-            if (!detached)
-            {
-                _exited.TrySetResult();
-                Volatile.Read(ref _current)?.Done.TrySetResult();
-            }
-        }
-    }
-
-    /// <summary>
-    /// The client's command handle keeps every byte of output it delivered; a long-lived interpreter would grow it
-    /// without bound. Between calls, once a handle has carried <see cref="SandboxToolOptions.InterpreterReattachBytes"/>,
-    /// detach it and re-attach from the current offsets (the interpreter keeps running; nothing is replayed).
-    /// </summary>
-    /// <summary>Housekeeping between calls: re-attaches when the current handle has carried too much output.</summary>
-    public async Task MaintainAsync(CancellationToken cancellationToken)
-    {
-        if (HasExited || Interlocked.Read(ref _bytesOnHandle) < _options.InterpreterReattachBytes)
-        {
-            return;
-        }
-
-        try
-        {
-            await RecycleHandleAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SandboxException or InvalidOperationException)
-        {
-            ExitReason ??= "re-attaching to it failed (" + ex.GetType().Name + ")";
             _exited.TrySetResult();
+            Volatile.Read(ref _current)?.Done.TrySetResult();
         }
-    }
-
-    private async Task RecycleHandleAsync(CancellationToken cancellationToken)
-    {
-        CommandHandle old = _handle;
-        await _detach.CancelAsync().ConfigureAwait(false);
-        await _readLoop.ConfigureAwait(false);
-        if (HasExited)
-        {
-            return;
-        }
-
-        await old.DisposeAsync().ConfigureAwait(false);
-        _detach.Dispose();
-        _detach = new CancellationTokenSource();
-        _handle = await _box.ReconnectAsync(old.CommandId, old.StdoutOffset, old.StderrOffset, pty: false, stdinClosed: false, cancellationToken).ConfigureAwait(false);
-        Interlocked.Exchange(ref _bytesOnHandle, 0);
-        Reattachments++;
-        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
     }
 
     private static DriverStatus? ParseStatus(string json)

@@ -130,9 +130,9 @@ public sealed class RunCodeTests(LocalServerFixture fixture)
     }
 
     [Fact]
-    public async Task Python_LongConversation_ReattachesToBoundMemory_WithoutLosingStateOrOutput()
+    public async Task Python_LongConversation_KeepsStateAndOutput()
     {
-        await using ToolHarness chat = Conversation(new SandboxToolOptions { InterpreterReattachBytes = 2_000 });
+        await using ToolHarness chat = Conversation();
         await chat.CallAsync("run_code", new { code = "total = 0", language = "python" });
         for (int i = 1; i <= 5; i++)
         {
@@ -142,10 +142,6 @@ public sealed class RunCodeTests(LocalServerFixture fixture)
             Assert.Equal(3008 + (i * (i + 1) / 2).ToString(System.Globalization.CultureInfo.InvariantCulture).Length, call.Long("stdout_bytes"));
             Assert.EndsWith($"total {i * (i + 1) / 2}\n", call.Str("stdout"), StringComparison.Ordinal);
         }
-
-        await using SandboxLease lease = await fixture.Pool.RentAsync(chat.ConversationId);
-        InterpreterSession session = lease.Box.GetOrAttach(static _ => new BoxToolState()).GetSession(CodeLanguage.Python)!;
-        Assert.True(session.Reattachments >= 4, $"re-attached {session.Reattachments} times");
     }
 
     [Fact]
