@@ -1,3 +1,4 @@
+using Sandbox.Client.Diagnostics;
 using Sandbox.Client.Protocol;
 
 namespace Sandbox.Client;
@@ -21,6 +22,7 @@ public sealed partial class SandboxInstance : IAsyncDisposable
         Client = client;
         _info = info;
         _ownsSandbox = ownsSandbox;
+        SandboxTracing.RecordSandbox(info.Id);
     }
 
     /// <summary>The sandbox name (its key on the control plane).</summary>
@@ -140,10 +142,17 @@ public sealed partial class SandboxInstance : IAsyncDisposable
     public override string ToString() => $"SandboxInstance (name: {Name}, status: {Info.Status})";
 
     /// <summary>The data-plane URL, or <see cref="DataplaneNotConfiguredException"/> when absent (spec §8.1).</summary>
-    internal string RequireDataplane() =>
-        string.IsNullOrEmpty(Info.DataplaneUrl)
-            ? throw new DataplaneNotConfiguredException($"Sandbox '{Name}' has no dataplane_url; data-plane operations are unavailable")
-            : Info.DataplaneUrl;
+    internal string RequireDataplane()
+    {
+        var info = Info;
+        if (string.IsNullOrEmpty(info.DataplaneUrl))
+        {
+            throw new DataplaneNotConfiguredException($"Sandbox '{Name}' has no dataplane_url; data-plane operations are unavailable");
+        }
+
+        SandboxTracing.RecordSandbox(info.Id);
+        return info.DataplaneUrl;
+    }
 
     /// <summary>The WebSocket form of <c>{dataplane_url}{path}</c> (spec §8.1), e.g. <c>/execute/ws</c> or <c>/tunnel</c>
     /// (the tunnel strips trailing slashes of the data-plane URL first).</summary>
