@@ -6,7 +6,14 @@ cd "$(dirname "$0")"
 tap_output="${1:-/dev/null}"
 bash ../../eng/install-deps.sh --node
 npm ci --no-audit --no-fund --loglevel=error
-node --test --test-concurrency=1 --test-timeout=300000 \
+
+# Older Node releases (Debian 12 ships 18) lack these runner flags; each test file starts its own server either way.
+runner_flags=()
+node_help=$(node --help)
+grep -q -- '--test-concurrency' <<<"$node_help" && runner_flags+=(--test-concurrency=1)
+grep -q -- '--test-timeout' <<<"$node_help" && runner_flags+=(--test-timeout=300000)
+
+node --test "${runner_flags[@]}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap_output" \
   ./*.test.mjs
