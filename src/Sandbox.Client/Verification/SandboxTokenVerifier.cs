@@ -31,6 +31,8 @@ public sealed class SandboxTokenVerifier : IDisposable
 
     private const double LeewaySeconds = 30;
 
+    private const int MaxJwksBytes = 1024 * 1024;
+
     private readonly HttpClient _http;
     private readonly JsonWebKeySetCache _keys;
     private readonly TimeProvider _time;
@@ -67,6 +69,7 @@ public sealed class SandboxTokenVerifier : IDisposable
             ? new HttpClient(handler, disposeHandler: false)
             : new HttpClient();
         _http.Timeout = options.Timeout;
+        _http.MaxResponseContentBufferSize = MaxJwksBytes; // a key set is a few KB; bound what an endpoint can make us buffer
         _keys = new JsonWebKeySetCache(_http, JwksUrl, _time);
     }
 

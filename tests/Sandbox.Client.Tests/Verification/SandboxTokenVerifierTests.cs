@@ -347,6 +347,18 @@ public sealed class SandboxTokenVerifierTests : IDisposable
         Assert.Contains("'keys' array", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task OversizedJwksBody_IsAVerificationError()
+    {
+        _jwks.RawBody = "{\"keys\": [], \"padding\": \"" + new string('x', 2 * 1024 * 1024) + "\"}";
+        using var verifier = CreateVerifier();
+
+        var error = await Assert.ThrowsAsync<SandboxTokenVerificationException>(
+            () => verifier.VerifyUserTokenAsync(Token("RS256", "k", _rsa), Audience));
+
+        Assert.Contains("Fetching the key set", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://jwks.example.com/.well-known/jwks.json")]
     [InlineData("http://10.0.0.1/jwks.json")]
