@@ -341,14 +341,16 @@ public sealed class YamuxClientConformanceTests
         }
     }
 
-    [Fact]
-    public async Task Reconnect_WhenEveryAttemptFails_ThrowsReconnectFailed()
+    [Theory]
+    [InlineData(2, 3)] // every re-establishment fails: the first connection plus two attempts
+    [InlineData(0, 1)] // re-establishment disabled: no attempt after the first connection
+    public async Task Reconnect_WhenEveryAttemptFails_ThrowsReconnectFailedAfterTheAllowedAttempts(int maxReconnects, int expectedConnects)
     {
         var attempts = 0;
         var (peer, firstTransport) = await FakeYamuxPeer.CreateAsync();
         var connector = new TunnelConnector(
             _ => ++attempts == 1 ? Task.FromResult(firstTransport) : throw new WebSocketException("refused"),
-            maxReconnects: 2,
+            maxReconnects: maxReconnects,
             pingInterval: NoPings,
             backoff: _ => TimeSpan.Zero);
         await connector.StartAsync(CancellationToken.None);
@@ -357,26 +359,7 @@ public sealed class YamuxClientConformanceTests
 
         var error = await Assert.ThrowsAsync<TunnelException>(() => connector.GetSessionAsync(CancellationToken.None));
         Assert.Contains("reconnect failed", error.Message, StringComparison.Ordinal);
-        Assert.Equal(3, attempts);
-        await connector.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task Reconnect_WhenDisabled_ThrowsWithoutAttempt()
-    {
-        var attempts = 0;
-        var (peer, firstTransport) = await FakeYamuxPeer.CreateAsync();
-        var connector = new TunnelConnector(
-            _ => ++attempts == 1 ? Task.FromResult(firstTransport) : throw new WebSocketException("refused"),
-            maxReconnects: 0,
-            pingInterval: NoPings);
-        await connector.StartAsync(CancellationToken.None);
-        await peer.DisposeAsync();
-        await connector.Current!.Completion.WaitAsync(TimeSpan.FromSeconds(5));
-
-        var error = await Assert.ThrowsAsync<TunnelException>(() => connector.GetSessionAsync(CancellationToken.None));
-        Assert.Contains("reconnect failed", error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, attempts);
+        Assert.Equal(expectedConnects, attempts);
         await connector.DisposeAsync();
     }
 
