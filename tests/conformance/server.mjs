@@ -26,6 +26,11 @@ export async function startServer() {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  const abandon = (error) => {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  };
   const endpoint = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error("server did not start within 60 s:\n" + output)), 60_000);
     const onData = (chunk) => {
@@ -39,9 +44,9 @@ export async function startServer() {
     child.stdout.on("data", onData);
     child.stderr.on("data", (chunk) => { output += chunk.toString(); });
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)); });
-  });
+  }).catch(abandon);
   if (output.includes(apiKey)) {
-    throw new Error("the server printed the configured API key; it must never log a key it was given");
+    abandon(new Error("the server printed the configured API key; it must never log a key it was given"));
   }
   return {
     endpoint,          // e.g. http://127.0.0.1:41234 — what LANGSMITH_ENDPOINT should be
