@@ -92,6 +92,7 @@ public sealed partial class SandboxClient : IDisposable
     /// <exception cref="ResourceTimeoutException">The server gave up waiting for readiness (408).</exception>
     /// <exception cref="ResourceCreationException">The sandbox could not be created (422 non-validation, 503).</exception>
     /// <exception cref="QuotaExceededException">A quota was hit (429 after retries).</exception>
+    /// <exception cref="ResourceAlreadyExistsException">A sandbox with that name exists (409).</exception>
     public async Task<SandboxInstance> CreateSandboxAsync(CreateSandboxOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new CreateSandboxOptions();

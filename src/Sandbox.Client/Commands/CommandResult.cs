@@ -6,6 +6,9 @@ namespace Sandbox.Client;
 /// <param name="ExitCode">The exit code (-1 when the server did not send one).</param>
 public sealed record CommandResult(string Stdout, string Stderr, int ExitCode)
 {
+    /// <summary>True when the command exited with code 0 (Py <c>ExecutionResult.success</c>).</summary>
+    public bool Success => ExitCode == 0;
+
     /// <summary>Bytes of stdout the server no longer had when they were due (a jump in chunk offsets, e.g. its output
     /// buffer overflowed or a re-attach resumed past evicted output). 0 when the output is complete.</summary>
     public long StdoutSkippedBytes { get; init; }

@@ -27,6 +27,7 @@ internal static class ErrorMapper
         SandboxException? error = status switch
         {
             408 => new ResourceTimeoutException(message, "sandbox"),
+            409 => new ResourceAlreadyExistsException(message, "sandbox"),
             422 when body.Validation is { } list && list.Any(i => i.Type == "value_error") =>
                 new SandboxValidationException(message, body.Field, body.Validation),
             422 => new ResourceCreationException(message, "sandbox", body.ErrorType),

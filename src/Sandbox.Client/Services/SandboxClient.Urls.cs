@@ -56,6 +56,26 @@ public sealed partial class SandboxClient
         return new ServiceLoginUrl(url, info.Access ?? "", info.EmbedOrigins ?? []);
     }
 
+    /// <summary>
+    /// Removes the LangSmith-login grant of a port and mints a token URL for it in the same call
+    /// (<c>POST /boxes/{name}/service-url</c> with <c>access: "off"</c>, delta §4.5.2): login URLs stop working at once,
+    /// and token-mode requests for the port are accepted again. Later token refreshes are plain token-mode requests.
+    /// </summary>
+    /// <param name="name">The sandbox name.</param>
+    /// <param name="port">The port inside the sandbox (1..65535).</param>
+    /// <param name="options">Token lifetime (1..86400 s, default 600 s) and embed origins of the minted token.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The token URL for the port.</returns>
+    /// <exception cref="SandboxValidationException">Invalid port or lifetime; no request is sent.</exception>
+    /// <exception cref="ResourceNotFoundException">No such sandbox.</exception>
+    public async Task<ServiceUrl> RemoveServiceLoginAsync(string name, int port, ServiceUrlOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = BuildServiceUrlRequest(port, options ?? new ServiceUrlOptions());
+        var serviceUrl = new ServiceUrl(this, name, request);
+        serviceUrl.SetInitial(await RequestServiceUrlAsync(name, request with { Access = "off" }, cancellationToken).ConfigureAwait(false));
+        return serviceUrl;
+    }
+
     internal static ServiceUrlRequest BuildServiceUrlRequest(int port, ServiceUrlOptions options)
     {
         if (port is < 1 or > 65535)

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Sandbox.Client.Protocol;
 
 namespace Sandbox.Client;
@@ -86,8 +89,99 @@ public sealed class ServiceUrl
         return await _client.Runtime.PlainHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Sends <c>GET</c> to a path of the service (Py <c>svc.get</c>). See <see cref="SendJsonAsync"/>.</summary>
+    /// <param name="path">Path (and query) relative to the service URL, e.g. <c>/api/items?limit=5</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The service's response (any status); dispose it.</returns>
+    public Task<HttpResponseMessage> GetAsync(string path = "/", CancellationToken cancellationToken = default) =>
+        SendJsonAsync(HttpMethod.Get, path, null, null, cancellationToken);
+
+    /// <summary>Sends <c>POST</c> with an optional JSON body (Py <c>svc.post</c>). See <see cref="SendJsonAsync"/>.</summary>
+    /// <param name="path">Path relative to the service URL.</param>
+    /// <param name="json">The body, serialized as JSON (an <see cref="HttpContent"/> is sent as is); null = no body.</param>
+    /// <param name="jsonOptions">Serializer options (default: <see cref="JsonSerializerOptions.Web"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The service's response (any status); dispose it.</returns>
+    public Task<HttpResponseMessage> PostAsync(string path, object? json = null, JsonSerializerOptions? jsonOptions = null, CancellationToken cancellationToken = default) =>
+        SendJsonAsync(HttpMethod.Post, path, json, jsonOptions, cancellationToken);
+
+    /// <summary>Sends <c>PUT</c> with an optional JSON body (Py <c>svc.put</c>). See <see cref="SendJsonAsync"/>.</summary>
+    /// <param name="path">Path relative to the service URL.</param>
+    /// <param name="json">The body, serialized as JSON (an <see cref="HttpContent"/> is sent as is); null = no body.</param>
+    /// <param name="jsonOptions">Serializer options (default: <see cref="JsonSerializerOptions.Web"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The service's response (any status); dispose it.</returns>
+    public Task<HttpResponseMessage> PutAsync(string path, object? json = null, JsonSerializerOptions? jsonOptions = null, CancellationToken cancellationToken = default) =>
+        SendJsonAsync(HttpMethod.Put, path, json, jsonOptions, cancellationToken);
+
+    /// <summary>Sends <c>PATCH</c> with an optional JSON body (Py <c>svc.patch</c>). See <see cref="SendJsonAsync"/>.</summary>
+    /// <param name="path">Path relative to the service URL.</param>
+    /// <param name="json">The body, serialized as JSON (an <see cref="HttpContent"/> is sent as is); null = no body.</param>
+    /// <param name="jsonOptions">Serializer options (default: <see cref="JsonSerializerOptions.Web"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The service's response (any status); dispose it.</returns>
+    public Task<HttpResponseMessage> PatchAsync(string path, object? json = null, JsonSerializerOptions? jsonOptions = null, CancellationToken cancellationToken = default) =>
+        SendJsonAsync(HttpMethod.Patch, path, json, jsonOptions, cancellationToken);
+
+    /// <summary>Sends <c>DELETE</c> to a path of the service (Py <c>svc.delete</c>). See <see cref="SendJsonAsync"/>.</summary>
+    /// <param name="path">Path relative to the service URL.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The service's response (any status); dispose it.</returns>
+    public Task<HttpResponseMessage> DeleteAsync(string path, CancellationToken cancellationToken = default) =>
+        SendJsonAsync(HttpMethod.Delete, path, null, null, cancellationToken);
+
+    /// <summary>
+    /// Sends a request with an optional JSON body to a path of the service: the token is refreshed first when it expires
+    /// within 30 s and sent in <see cref="TokenHeader"/>; when the service answers 401 (a token that expired or was
+    /// revoked early) a new token is minted and the request is sent once more. No API key is sent.
+    /// </summary>
+    /// <param name="method">The HTTP method.</param>
+    /// <param name="path">Path (and query) relative to the service URL; an absolute URL is used as is.</param>
+    /// <param name="json">The body, serialized as JSON (an <see cref="HttpContent"/> is sent as is, and then not re-sent
+    /// after a 401); null = no body.</param>
+    /// <param name="jsonOptions">Serializer options (default: <see cref="JsonSerializerOptions.Web"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The service's response (any status); dispose it.</returns>
+    public async Task<HttpResponseMessage> SendJsonAsync(HttpMethod method, string path, object? json, JsonSerializerOptions? jsonOptions = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        var response = await SendAsync(Build(), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Unauthorized || json is HttpContent)
+        {
+            return response;
+        }
+
+        response.Dispose();
+        await _refreshLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+
+        return await SendAsync(Build(), cancellationToken).ConfigureAwait(false);
+
+        HttpRequestMessage Build() => new(method, path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? new Uri(path, UriKind.Absolute)
+            : new Uri(path, UriKind.Relative))
+        {
+            Content = json switch
+            {
+                null => null,
+                HttpContent content => content,
+                _ => JsonContent.Create(json, json.GetType(), options: jsonOptions ?? JsonSerializerOptions.Web),
+            },
+        };
+    }
+
     /// <summary>Joins the service URL and a path with exactly one slash (delta §4.5.4).</summary>
     internal static string Join(string serviceUrl, string path) => serviceUrl.TrimEnd('/') + "/" + path.TrimStart('/');
+
+    internal void SetInitial(ServiceUrlInfo info) => _info = info;
 
     internal async Task RefreshAsync(CancellationToken cancellationToken)
     {

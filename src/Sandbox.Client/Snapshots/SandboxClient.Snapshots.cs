@@ -15,6 +15,7 @@ public sealed partial class SandboxClient
     /// <returns>The ready snapshot.</returns>
     /// <exception cref="ResourceCreationException">The build failed.</exception>
     /// <exception cref="ResourceTimeoutException">Not ready in time.</exception>
+    /// <exception cref="ResourceAlreadyExistsException">A snapshot with that name exists (409).</exception>
     public async Task<SnapshotInfo> CreateSnapshotAsync(string name, string dockerImage, long fsCapacityBytes, CreateSnapshotOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -28,7 +29,7 @@ public sealed partial class SandboxClient
             RegistryId = options.RegistryId,
             RunConfig = options.RunConfig,
         };
-        var snapshot = await SendControlAsync<SnapshotInfo>(HttpMethod.Post, "/snapshots", request, null, cancellationToken).ConfigureAwait(false);
+        var snapshot = await SendControlAsync<SnapshotInfo>(HttpMethod.Post, "/snapshots", request, SnapshotNameTaken, cancellationToken).ConfigureAwait(false);
         return await WaitForSnapshotAsync(snapshot.Id, options.Timeout, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -39,6 +40,7 @@ public sealed partial class SandboxClient
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The ready snapshot.</returns>
     /// <exception cref="ResourceNotFoundException">No such sandbox.</exception>
+    /// <exception cref="ResourceAlreadyExistsException">A snapshot with that name exists (409).</exception>
     public async Task<SnapshotInfo> CaptureSnapshotAsync(string sandboxName, string snapshotName, CaptureSnapshotOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshotName);
@@ -51,7 +53,8 @@ public sealed partial class SandboxClient
             RunConfig = options.RunConfig,
         };
         var path = "/boxes/" + SandboxRuntime.Segment(sandboxName, "name") + "/snapshot";
-        var snapshot = await SendControlAsync<SnapshotInfo>(HttpMethod.Post, path, request, SandboxNotFound(sandboxName), cancellationToken).ConfigureAwait(false);
+        var snapshot = await SendControlAsync<SnapshotInfo>(HttpMethod.Post, path, request, (status, body, message) =>
+            SandboxNotFound(sandboxName)(status, body, message) ?? SnapshotNameTaken(status, body, message), cancellationToken).ConfigureAwait(false);
         return await WaitForSnapshotAsync(snapshot.Id, options.Timeout, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -96,8 +99,10 @@ public sealed partial class SandboxClient
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the server accepted the deletion.</returns>
     /// <exception cref="ResourceNotFoundException">No such snapshot.</exception>
+    /// <exception cref="ResourceInUseException">Sandboxes or other snapshots still use it (409).</exception>
     public Task DeleteSnapshotAsync(string snapshotId, CancellationToken cancellationToken = default) =>
-        SendControlAsync(HttpMethod.Delete, "/snapshots/" + SandboxRuntime.Segment(snapshotId, "snapshot_id"), null, SnapshotNotFound(snapshotId), cancellationToken);
+        SendControlAsync(HttpMethod.Delete, "/snapshots/" + SandboxRuntime.Segment(snapshotId, "snapshot_id"), null, (status, body, message) =>
+            status == 409 ? new ResourceInUseException(message, "snapshot") : SnapshotNotFound(snapshotId)(status, body, message), cancellationToken);
 
     /// <summary>Polls <c>GET /snapshots/{id}</c> until <c>ready</c> (spec §4.4: default 300 s, every 2 s).</summary>
     /// <param name="snapshotId">The snapshot id.</param>
@@ -139,4 +144,7 @@ public sealed partial class SandboxClient
 
     private static ErrorOverride SnapshotNotFound(string id) =>
         (status, _, _) => status == 404 ? new ResourceNotFoundException($"Snapshot '{id}' not found", "snapshot") : null;
+
+    private static readonly ErrorOverride SnapshotNameTaken =
+        (status, _, message) => status == 409 ? new ResourceAlreadyExistsException(message, "snapshot") : null;
 }
