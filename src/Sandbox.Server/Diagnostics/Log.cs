@@ -13,6 +13,9 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "Limits on this machine: {Limits}")]
     public static partial void Limits(ILogger logger, string limits);
 
+    [LoggerMessage(4, LogLevel.Information, "Removed {Count} cgroups left by sandbox servers that are no longer running")]
+    public static partial void StaleGroupsRemoved(ILogger logger, int count);
+
     [LoggerMessage(10, LogLevel.Information, "Box {BoxId} ({BoxName}) started in {ElapsedMs} ms")]
     public static partial void BoxStarted(ILogger logger, string boxId, string boxName, double elapsedMs);
 

@@ -108,7 +108,8 @@ internal sealed class BoxLauncher
 
         Add(psi, "--chdir", "/", "--", "/bin/sh", "-c", InitScript);
 
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the box launcher.");
+        // Forked from the long-lived spawner thread: --die-with-parent then means "dies with the server process".
+        var process = await BoxProcessSpawner.Shared.StartAsync(psi).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

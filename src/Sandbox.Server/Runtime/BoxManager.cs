@@ -60,7 +60,12 @@ internal sealed partial class BoxManager : IAsyncDisposable
     public void Initialize()
     {
         Log.Limits(_logger, _host.Describe());
-        _cgroups.RemoveStaleGroups(TimeSpan.FromMinutes(2));
+        int stale = _cgroups.RemoveStaleGroups(TimeSpan.FromMinutes(2));
+        if (stale > 0)
+        {
+            Log.StaleGroupsRemoved(_logger, stale);
+        }
+
         if (_host.IsolationUnavailableReason is { } reason)
         {
             Log.IsolationUnavailable(_logger, reason);
@@ -874,5 +879,6 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 Log.SweepFailed(_logger, box.Id, e);
             }
         })).ConfigureAwait(false);
+        _cgroups.RemoveOwnGroupIfEmpty();
     }
 }

@@ -241,10 +241,11 @@ public sealed class ControlPlaneTests(ServerFixture fixture) : IClassFixture<Ser
         foreach (var (mem, vcpus) in new[] { (256L * 1024 * 1024, 1), (512L * 1024 * 1024, 3) })
         {
             var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, mem_bytes = mem, vcpus });
+            string owner = Sandbox.Server.Runtime.CgroupController.OwnerGroup;
             if (Directory.Exists("/sys/fs/cgroup/memory/sandbox-server"))
             {
-                Assert.Equal(mem.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText($"/sys/fs/cgroup/memory/sandbox-server/{box.Id}/memory.limit_in_bytes").Trim());
-                Assert.Equal((vcpus * 100000).ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText($"/sys/fs/cgroup/cpu/sandbox-server/{box.Id}/cpu.cfs_quota_us").Trim());
+                Assert.Equal(mem.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText($"/sys/fs/cgroup/memory/sandbox-server/{owner}/{box.Id}/memory.limit_in_bytes").Trim());
+                Assert.Equal((vcpus * 100000).ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText($"/sys/fs/cgroup/cpu/sandbox-server/{owner}/{box.Id}/cpu.cfs_quota_us").Trim());
             }
 
             Assert.Equal("ok\n", (await fixture.ExecAsync(box.Id!, "echo ok")).Stdout);

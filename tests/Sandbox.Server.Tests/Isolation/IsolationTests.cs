@@ -117,7 +117,7 @@ public sealed class IsolationTests(ServerFixture fixture) : IClassFixture<Server
             bool managed = v2 ? parts[1].Length == 0 : controllers.Any(c => c is "memory" or "cpu" or "pids");
             if (managed)
             {
-                Assert.StartsWith($"/sandbox-server/{box.Id}", parts[2], StringComparison.Ordinal);
+                Assert.StartsWith($"/sandbox-server/{Sandbox.Server.Runtime.CgroupController.OwnerGroup}/{box.Id}", parts[2], StringComparison.Ordinal);
                 checkedLines++;
             }
         }
