@@ -11,7 +11,14 @@ namespace Sandbox.Server.Commands;
 /// <remarks>Thread-safe.</remarks>
 internal sealed class CommandSession : IAsyncDisposable
 {
+    /// <summary>How long a finished command's pipes may stay open before the server stops waiting for their end.</summary>
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Upper bound on collecting a finished command's pending output while a client holds back-pressure.</summary>
+    private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(60);
+
     private readonly Process _process;
+    private readonly int _hostPid;
     private readonly CommandCgroup? _cgroup;
     private readonly Action<CommandCgroup>? _returnCgroup;
     private readonly TimeProvider _time;
@@ -35,6 +42,7 @@ internal sealed class CommandSession : IAsyncDisposable
         _returnCgroup = returnCgroup;
         Spec = spec;
         _process = process;
+        _hostPid = process.Id;
         Pid = pid;
         _cgroup = cgroup;
         _time = time;
@@ -96,8 +104,10 @@ internal sealed class CommandSession : IAsyncDisposable
             CloseStdin();
         }
 
-        var stdout = PumpAsync(_process.StandardOutput.BaseStream, Stdout);
-        var stderr = PumpAsync(_process.StandardError.BaseStream, Stderr);
+        var stdout = new OutputPump(_process.StandardOutput.BaseStream, Stdout);
+        var stderr = new OutputPump(_process.StandardError.BaseStream, Stderr);
+        stdout.Completion = PumpAsync(stdout);
+        stderr.Completion = PumpAsync(stderr);
         _completion = CompleteAsync(stdout, stderr);
         lock (_gate)
         {
@@ -108,16 +118,17 @@ internal sealed class CommandSession : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Stream stream, OutputBuffer buffer)
+    private async Task PumpAsync(OutputPump pump)
     {
         byte[] chunk = new byte[16384];
         try
         {
             int read;
-            while ((read = await stream.ReadAsync(chunk).ConfigureAwait(false)) > 0)
+            while ((read = await pump.Stream.ReadAsync(chunk).ConfigureAwait(false)) > 0)
             {
-                await WaitForRoomAsync(buffer, read).ConfigureAwait(false);
-                buffer.Append(chunk.AsSpan(0, read));
+                await WaitForRoomAsync(pump.Buffer, read).ConfigureAwait(false);
+                pump.Buffer.Append(chunk.AsSpan(0, read));
+                pump.Appended(read);
                 Signal();
             }
         }
@@ -126,20 +137,23 @@ internal sealed class CommandSession : IAsyncDisposable
         }
         finally
         {
-            buffer.Complete();
+            pump.Buffer.Complete();
             Signal();
         }
     }
 
-    private async Task CompleteAsync(Task stdout, Task stderr)
+    private async Task CompleteAsync(OutputPump stdout, OutputPump stderr)
     {
         await _process.WaitForExitAsync().ConfigureAwait(false);
-        // Background children may keep the pipes open; give them a moment, then stop waiting for output.
-        var pumps = Task.WhenAll(stdout, stderr);
-        if (await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false) != pumps)
+        var pumps = Task.WhenAll(stdout.Completion, stderr.Completion);
+        if (await Task.WhenAny(pumps, Task.Delay(ExitGrace)).ConfigureAwait(false) != pumps)
         {
-            _process.StandardOutput.BaseStream.Dispose();
-            _process.StandardError.BaseStream.Dispose();
+            // The pipes are still open: either a background child of the command holds them, or the pumps are merely
+            // behind (a busy server). Everything the command wrote before it exited is in the pipes now; collect
+            // exactly that (however long it takes to be scheduled), then stop listening to later background output.
+            await DrainAsync(stdout, stderr, pumps).ConfigureAwait(false);
+            stdout.Stream.Dispose();
+            stderr.Stream.Dispose();
             await pumps.ConfigureAwait(false);
         }
 
@@ -152,6 +166,13 @@ internal sealed class CommandSession : IAsyncDisposable
         {
             code = -1;
         }
+
+        // Release the pipes and the process handle now rather than at a garbage collection: a finished session may be
+        // kept for its TTL, and the server must not hold descriptors per finished command.
+        stdout.Stream.Dispose();
+        stderr.Stream.Dispose();
+        CloseStdin();
+        _process.Dispose();
 
         lock (_gate)
         {
@@ -172,6 +193,29 @@ internal sealed class CommandSession : IAsyncDisposable
 
         _onFinished(this);
         Signal();
+    }
+
+    /// <summary>Waits until each pump has appended the bytes that were waiting in its pipe when this was called.</summary>
+    private async Task DrainAsync(OutputPump stdout, OutputPump stderr, Task pumps)
+    {
+        long stdoutTarget = stdout.Target();
+        long stderrTarget = stderr.Target();
+        var deadline = _time.GetTimestamp() + (long)(MaxDrain.TotalSeconds * _time.TimestampFrequency);
+        while (!pumps.IsCompleted && (stdout.Total < stdoutTarget || stderr.Total < stderrTarget))
+        {
+            var changed = Changed;
+            if (stdout.Total >= stdoutTarget && stderr.Total >= stderrTarget)
+            {
+                return;
+            }
+
+            if (_time.GetTimestamp() > deadline || WasKilled)
+            {
+                return;
+            }
+
+            await Task.WhenAny(changed, pumps, Task.Delay(TimeSpan.FromMilliseconds(100), _time)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Waits until the command has finished and its output has been collected.</summary>
@@ -319,7 +363,7 @@ internal sealed class CommandSession : IAsyncDisposable
         if (_cgroup is { CanKillTree: true })
         {
             // Everything but nsenter (the session's own process): it reaps the killed command and exits by itself.
-            _cgroup.KillAllExcept(_process.Id);
+            _cgroup.KillAllExcept(_hostPid);
             return;
         }
 
@@ -327,7 +371,7 @@ internal sealed class CommandSession : IAsyncDisposable
         {
             _process.Kill(entireProcessTree: true);
         }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException or ObjectDisposedException)
         {
         }
     }
@@ -446,6 +490,36 @@ internal sealed class CommandSession : IAsyncDisposable
             {
                 session.Detach(this);
             }
+        }
+    }
+
+    /// <summary>One output pipe of the command and the buffer it fills.</summary>
+    private sealed class OutputPump(Stream stream, OutputBuffer buffer)
+    {
+        private long _total;
+
+        public Stream Stream { get; } = stream;
+
+        public OutputBuffer Buffer { get; } = buffer;
+
+        public Task Completion { get; set; } = Task.CompletedTask;
+
+        /// <summary>Bytes read from the pipe and appended so far.</summary>
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Appended(int count) => Interlocked.Add(ref _total, count);
+
+        /// <summary>The total the pump reaches once it has taken everything that is in the pipe right now.</summary>
+        public long Target()
+        {
+            long total = Total;
+            int pending = 0;
+            if (Stream is System.IO.Pipes.PipeStream { SafePipeHandle: { IsInvalid: false, IsClosed: false } handle })
+            {
+                pending = Files.LibC.BytesAvailable(handle);
+            }
+
+            return total + Math.Max(0, pending);
         }
     }
 }

@@ -198,6 +198,18 @@ internal static unsafe partial class LibC
     public const byte DT_LNK = 10;
     public const byte DT_UNKNOWN = 0;
 
+    private const int FIONREAD = 0x541B;
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlInt(SafeHandle fd, nuint request, int* value);
+
+    /// <summary>Bytes waiting to be read from a pipe or socket (FIONREAD); -1 when the kernel cannot say.</summary>
+    public static int BytesAvailable(SafeHandle fd)
+    {
+        int value = 0;
+        return IoctlInt(fd, FIONREAD, &value) == 0 ? value : -1;
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
