@@ -40,6 +40,7 @@ public static class SandboxApiEndpointRouteBuilderExtensions
             var group = endpoints.MapGroup(prefix).AddEndpointFilter<ApiErrorEndpointFilter>().AddEndpointFilter<ApiKeyEndpointFilter>();
             BoxEndpoints.Map(group);
             SnapshotEndpoints.Map(group);
+            RegistryEndpoints.Map(group);
             controlGroups.Add(group);
         }
 

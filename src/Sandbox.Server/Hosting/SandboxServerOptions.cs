@@ -45,6 +45,9 @@ public sealed class SandboxServerOptions
     /// </summary>
     public int WarmBoxes { get; set; } = 2;
 
+    /// <summary>Largest image layer (compressed, as announced by its manifest) a registry pull accepts.</summary>
+    public long MaxImageLayerBytes { get; set; } = 8L * 1024 * 1024 * 1024;
+
     /// <summary>How often idle boxes are stopped and expired stopped boxes deleted.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,7 +1,7 @@
 namespace Sandbox.Server.Snapshots;
 
 /// <summary>An image could not be imported (the message is shown as the snapshot's status_message).</summary>
-internal sealed class SnapshotImportException : Exception
+internal class SnapshotImportException : Exception
 {
     public SnapshotImportException()
     {

@@ -20,6 +20,13 @@ internal sealed class SnapshotImporter
 
     public SnapshotImporter(ILogger logger) => _logger = logger;
 
+    /// <summary>Whether <c>docker_image</c> names a local folder or archive (an absolute path or a local prefix) rather than a registry image.</summary>
+    public static bool IsLocalSource(string dockerImage)
+    {
+        string value = dockerImage.Trim();
+        return value.StartsWith('/') || ((string[])["dir:", "docker-archive:", "oci-archive:", "file:"]).Any(p => value.StartsWith(p, StringComparison.Ordinal));
+    }
+
     /// <summary>Interprets <c>docker_image</c>: <c>dir:/path</c>, an absolute folder, or an absolute archive path.</summary>
     public static SnapshotSource ResolveSource(string dockerImage)
     {
@@ -70,10 +77,10 @@ internal sealed class SnapshotImporter
             using var root = RootedFileSystem.Open(rootfs);
             foreach (string layer in layers)
             {
-                await ApplyLayerAsync(root, layer, cancellationToken).ConfigureAwait(false);
+                await ApplyLayerFileAsync(root, layer, cancellationToken).ConfigureAwait(false);
             }
 
-            return new ImportedImage(configPath is null ? null : ReadRunConfig(configPath), digest);
+            return new ImportedImage(configPath is null ? null : ReadRunConfig(File.ReadAllBytes(configPath)), digest);
         }
         finally
         {
@@ -186,9 +193,10 @@ internal sealed class SnapshotImporter
         return full;
     }
 
-    private static RunConfig? ReadRunConfig(string configPath)
+    /// <summary>USER, WORKDIR and ENV of an image config (null when it has none).</summary>
+    internal static RunConfig? ReadRunConfig(byte[] imageConfig)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(configPath));
+        using var doc = JsonDocument.Parse(imageConfig);
         if (!doc.RootElement.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
         {
             return null;
@@ -214,7 +222,8 @@ internal sealed class SnapshotImporter
         return new RunConfig { User = user, WorkDir = workDir, EnvVars = env };
     }
 
-    private async Task ApplyLayerAsync(RootedFileSystem root, string layerPath, CancellationToken cancellationToken)
+    /// <summary>Applies one layer file (tar, gzip or zstd) with whiteouts, every entry resolved inside <paramref name="root"/>.</summary>
+    internal async Task ApplyLayerFileAsync(RootedFileSystem root, string layerPath, CancellationToken cancellationToken)
     {
         await using var file = File.OpenRead(layerPath);
         byte[] magic = new byte[4];
@@ -227,7 +236,7 @@ internal sealed class SnapshotImporter
         }
         else if (n >= 4 && magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD)
         {
-            throw new SnapshotImportException("zstd-compressed layers are not supported; re-export the image with `docker save` (uncompressed or gzip layers).");
+            stream = new ZstdSharp.DecompressionStream(file);
         }
 
         await using (stream.ConfigureAwait(false))

@@ -28,6 +28,8 @@ internal sealed class SnapshotRecord
 
     public string? ImageDigest { get; set; }
 
+    public string? RegistryId { get; set; }
+
     public string? SourceSandboxId { get; set; }
 
     public long? FsUsedBytes { get; set; }
@@ -49,6 +51,7 @@ internal sealed class SnapshotRecord
         FsCapacityBytes = FsCapacityBytes,
         DockerImage = DockerImage,
         ImageDigest = ImageDigest,
+        RegistryId = RegistryId,
         SourceSandboxId = SourceSandboxId,
         FsUsedBytes = FsUsedBytes,
         CreatedAt = Timestamps.Format(CreatedAt),

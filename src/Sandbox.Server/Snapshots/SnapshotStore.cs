@@ -8,7 +8,7 @@ namespace Sandbox.Server.Snapshots;
 
 /// <summary>All snapshots: the built-in <c>default</c> (host system directories), imported root filesystems and captures.</summary>
 /// <remarks>Thread-safe.</remarks>
-internal sealed class SnapshotStore
+internal sealed partial class SnapshotStore
 {
     public const string DefaultName = "default";
     private static readonly string[] HostSystemEntries = ["usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
@@ -22,12 +22,14 @@ internal sealed class SnapshotStore
     private readonly ConcurrentDictionary<string, SnapshotRecord> _snapshots = new(StringComparer.Ordinal);
     private readonly object _createGate = new();
 
-    public SnapshotStore(DataDirectory data, TimeProvider time, ILogger logger)
+    public SnapshotStore(DataDirectory data, TimeProvider time, ILogger logger, HttpClient? registryHttp = null, long maxImageLayerBytes = long.MaxValue)
     {
         _data = data;
         _time = time;
         _logger = logger;
         _importer = new SnapshotImporter(logger);
+        Registries = new Registry.RegistryStore(data.Root, time);
+        _puller = new Registry.ImagePuller(registryHttp ?? SharedRegistryHttp, Path.Combine(data.Root, "layers"), maxImageLayerBytes, _importer);
     }
 
     public SnapshotRecord Default { get; private set; } = null!;
@@ -195,12 +197,17 @@ internal sealed class SnapshotStore
             throw ApiException.Validation("fs_capacity_bytes", "fs_capacity_bytes must be >= 0");
         }
 
-        if (request.RegistryId is not null)
+        ValidateRunConfig(request.RunConfig, "run_config");
+        if (!SnapshotImporter.IsLocalSource(request.DockerImage))
         {
-            throw ApiException.Validation("registry_id", "registry_id is not supported by the local sandbox server: it cannot pull from registries (offline). Export the image with `docker save IMAGE -o image.tar` and pass the archive path as docker_image.");
+            return CreateFromRegistry(request);
         }
 
-        ValidateRunConfig(request.RunConfig, "run_config");
+        if (request.RegistryId is not null)
+        {
+            throw ApiException.Validation("registry_id", "registry_id applies to registry images only; docker_image names a local folder or archive");
+        }
+
         var source = SnapshotImporter.ResolveSource(request.DockerImage);
         string full = Path.GetFullPath(source.Path).TrimEnd('/') + "/";
         if (full.StartsWith(_data.Root.TrimEnd('/') + "/", StringComparison.Ordinal) || _data.Root.StartsWith(full, StringComparison.Ordinal))

@@ -1,0 +1,112 @@
+using Sandbox.Client.Protocol;
+using Sandbox.Server.Api;
+using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Runtime;
+using Sandbox.Server.Snapshots.Registry;
+
+namespace Sandbox.Server.Snapshots;
+
+/// <summary>Snapshots pulled from registries (spec §6.12 with <c>registry_id</c>, §6.17).</summary>
+internal sealed partial class SnapshotStore
+{
+    private static readonly HttpClient SharedRegistryHttp = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(30),
+        AllowAutoRedirect = true, // blob redirects (object storage); HttpClient drops Authorization on redirect
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    private readonly ImagePuller _puller;
+
+    /// <summary>Stored registry credentials (write-only through the API).</summary>
+    public RegistryStore Registries { get; }
+
+    private SnapshotRecord CreateFromRegistry(CreateSnapshotRequest request)
+    {
+        string text = request.DockerImage!.Trim();
+        if (!ImageReference.TryParse(text, out var image, out string? error))
+        {
+            throw ApiException.Validation("docker_image",
+                $"'{text}' is neither a local path (absolute, or dir:/path) nor an image reference ([host[:port]/]repository[:tag][@sha256:…]): {error}");
+        }
+
+        RegistryRecord? registry = null;
+        if (request.RegistryId is { Length: > 0 } registryId)
+        {
+            registry = Registries.Find(registryId) ?? throw ApiException.Validation("registry_id", $"Registry '{registryId}' not found");
+            string host = registry.Host;
+            bool explicitHost = image!.Registry != ImageReference.DockerHub || text.StartsWith("docker.io/", StringComparison.Ordinal);
+            if (!explicitHost && host != ImageReference.DockerHub && ImageReference.TryParse(host + "/" + text, out var onRegistry, out _))
+            {
+                image = onRegistry;
+            }
+            else if (image.Registry != host)
+            {
+                throw ApiException.Validation("registry_id",
+                    $"Registry '{registry.Name}' is for {host}, but docker_image is on {image.Registry}; credentials are only sent to their own registry");
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        var record = new SnapshotRecord
+        {
+            Id = Guid.NewGuid().ToString(),
+            Name = request.Name,
+            Status = SnapshotStatus.Building,
+            StatusMessage = $"Pulling {image}",
+            Kind = SnapshotKind.Rootfs,
+            FsCapacityBytes = request.FsCapacityBytes,
+            DockerImage = request.DockerImage,
+            RegistryId = registry?.Id,
+            CreatedAt = now,
+            UpdatedAt = now,
+            RunConfig = request.RunConfig,
+        };
+        AddNew(record);
+        string rootfs = Path.Combine(_data.SnapshotDirectory(record.Id), "rootfs");
+        record.RootfsPath = rootfs;
+        Save(record);
+        var pulled = image!;
+        _ = Task.Run(() => PullAsync(record, pulled, registry, request.RunConfig, rootfs));
+        return record;
+    }
+
+    private async Task PullAsync(SnapshotRecord record, ImageReference image, RegistryRecord? registry, RunConfig? requested, string rootfs)
+    {
+        long lastSave = 0;
+        void Progress(string line)
+        {
+            record.StatusMessage = line;
+            long now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref lastSave) >= 1000)
+            {
+                Interlocked.Exchange(ref lastSave, now);
+                record.UpdatedAt = _time.GetUtcNow();
+                Save(record);
+            }
+        }
+
+        try
+        {
+            var pulledImage = await _puller.PullAsync(image, registry, rootfs, Progress, CancellationToken.None).ConfigureAwait(false);
+            record.RunConfig = RunConfigs.Layer(pulledImage.RunConfig, requested);
+            record.ImageDigest = pulledImage.Digest;
+            record.FsUsedBytes = DirectorySize(rootfs);
+            record.StatusMessage = null;
+            record.Status = SnapshotStatus.Ready;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.SnapshotBuildFailed(_logger, record.Id, e);
+            SnapshotImporter.DeleteTree(rootfs);
+            record.Status = SnapshotStatus.Failed;
+            record.StatusMessage = e is SnapshotImportException ? $"Pull of {image} failed: {e.Message}" : $"Pull of {image} failed: {e.GetType().Name}: {e.Message}";
+        }
+
+        record.UpdatedAt = _time.GetUtcNow();
+        Save(record);
+    }
+}
