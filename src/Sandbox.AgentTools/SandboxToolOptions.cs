@@ -83,6 +83,18 @@ public sealed class SandboxToolOptions
     /// </summary>
     public Action<ToolOutputChunk>? OnOutput { get; set; }
 
+    /// <summary>
+    /// Finds the conversation of a call when the tool set was created without a fixed conversation id (default null). Asked
+    /// after an explicit id in <see cref="Microsoft.Extensions.AI.AIFunctionArguments.Context"/> under
+    /// <see cref="SandboxTools.ConversationIdKey"/> and before the framework sources (agent session, chat options, Semantic
+    /// Kernel chat history); return null to fall through to them. The id it returns is the affinity key: calls with the same id
+    /// share one box, calls with different ids never do. Not bound from configuration.
+    /// </summary>
+    public Func<SandboxToolInvocation, string?>? ConversationResolver { get; set; }
+
+    /// <summary>What a call does when no conversation can be determined (default <see cref="NoConversationBehavior.Refuse"/>).</summary>
+    public NoConversationBehavior WhenNoConversation { get; set; } = NoConversationBehavior.Refuse;
+
     /// <summary>Tracing environment handed to code in the box.</summary>
     public SandboxTracingOptions Tracing { get; set; } = new();
 }

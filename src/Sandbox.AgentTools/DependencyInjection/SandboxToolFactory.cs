@@ -31,8 +31,24 @@ public sealed class SandboxToolFactory
     /// <summary>The pool behind the tools (to release a finished conversation with <see cref="SandboxLeasePool.ReleaseConversationAsync"/>).</summary>
     public SandboxLeasePool Pool => _pool;
 
-    /// <summary>The tools of one conversation; see <see cref="SandboxTools.Create"/>.</summary>
+    /// <summary>The tools of one conversation; see <see cref="SandboxTools.Create(SandboxLeasePool, string, SandboxToolOptions?, ILoggerFactory?, TimeProvider?)"/>.</summary>
     /// <param name="conversationId">The conversation (affinity key).</param>
     /// <returns>The tools.</returns>
     public IList<AITool> CreateTools(string conversationId) => SandboxTools.Create(_pool, conversationId, _options, _loggerFactory, _timeProvider);
+
+    /// <summary>
+    /// One tool set for any number of conversations, each call resolving its own; see
+    /// <see cref="SandboxTools.Create(SandboxLeasePool, SandboxToolOptions?, ILoggerFactory?, TimeProvider?)"/>.
+    /// </summary>
+    /// <returns>The tools.</returns>
+    public IList<AITool> CreateTools() => SandboxTools.Create(_pool, _options, _loggerFactory, _timeProvider);
+
+    /// <summary>The options the tools are created with.</summary>
+    public SandboxToolOptions Options => _options;
+
+    /// <summary>The logger factory the tools log to, if any.</summary>
+    public ILoggerFactory? LoggerFactory => _loggerFactory;
+
+    /// <summary>The clock the tools use.</summary>
+    public TimeProvider TimeProvider => _timeProvider;
 }

@@ -27,7 +27,7 @@ internal sealed class ExposePortFunction(SandboxToolContext context) : SandboxTo
     protected override Args Parse(AIFunctionArguments arguments) =>
         new((int)(ToolArgs.GetInteger(arguments, "port", 1, 65535) ?? throw new ToolArgumentException("The argument 'port' is required.")));
 
-    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, CancellationToken cancellationToken)
+    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, ToolInvocation invocation, CancellationToken cancellationToken)
     {
         SandboxInstance box = lease.Sandbox;
         TimeSpan budget = Context.Options.ExposePortTimeout;

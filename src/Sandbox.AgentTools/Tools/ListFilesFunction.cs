@@ -32,7 +32,7 @@ internal sealed class ListFilesFunction(SandboxToolContext context) : SandboxToo
         return new Args(path, pattern);
     }
 
-    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, CancellationToken cancellationToken)
+    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, ToolInvocation invocation, CancellationToken cancellationToken)
     {
         string real = args.Path == Context.Policy.Root
             ? args.Path

@@ -35,7 +35,7 @@ internal sealed class ReadFileFunction(SandboxToolContext context) : SandboxTool
         return new Args(path, offset, (int?)length, encoding);
     }
 
-    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, CancellationToken cancellationToken)
+    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, ToolInvocation invocation, CancellationToken cancellationToken)
     {
         SandboxInstance box = lease.Sandbox;
         string real = await SandboxFiles.ResolveInBoxAsync(box, Context.Policy, args.Path, cancellationToken).ConfigureAwait(false);

@@ -12,7 +12,7 @@ internal sealed class RunCodeFunction(SandboxToolContext context) : SandboxToolF
     "Long output is truncated in the middle. A call that runs past its timeout is interrupted; the interpreter keeps its state.",
     Schema(context.Options))
 {
-    internal sealed record Args(string Code, CodeLanguage Language, TimeSpan Timeout, string? ToolCallId);
+    internal sealed record Args(string Code, CodeLanguage Language, TimeSpan Timeout);
 
     protected override Args Parse(AIFunctionArguments arguments)
     {
@@ -31,13 +31,13 @@ internal sealed class RunCodeFunction(SandboxToolContext context) : SandboxToolF
         double max = Context.Options.MaxTimeout.TotalSeconds;
         double? seconds = ToolArgs.GetNumber(arguments, "timeout_seconds", 1, max);
         TimeSpan timeout = seconds is { } s ? TimeSpan.FromSeconds(s) : Context.Options.DefaultTimeout;
-        return new Args(code, language, timeout, SandboxTools.GetToolCallId(arguments));
+        return new Args(code, language, timeout);
     }
 
-    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, CancellationToken cancellationToken)
+    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, ToolInvocation invocation, CancellationToken cancellationToken)
     {
         (RunCodeResult result, IReadOnlyList<DataContent> images) = await Context.Runner.RunAsync(lease, args.Language, args.Code, args.Timeout,
-            Context.ConversationId, args.ToolCallId, cancellationToken).ConfigureAwait(false);
+            invocation.ConversationId, invocation.ToolCallId, cancellationToken).ConfigureAwait(false);
         return ToolOutput.From(result, images);
     }
 

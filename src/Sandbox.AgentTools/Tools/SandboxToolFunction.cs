@@ -18,8 +18,8 @@ internal abstract class SandboxToolFunction<TArgs> : AIFunction
     {
         Context = context;
         Name = name;
-        Description = description;
-        _schema = ToolJson.Schema(schemaJson);
+        Description = context.Naming.Apply(description);
+        _schema = context.Naming.ApplyToSchema(ToolJson.Schema(schemaJson));
     }
 
     public override string Name { get; }
@@ -35,25 +35,32 @@ internal abstract class SandboxToolFunction<TArgs> : AIFunction
     /// <summary>Validates and converts the arguments; throws <see cref="ToolArgumentException"/> before any box is rented.</summary>
     protected abstract TArgs Parse(AIFunctionArguments arguments);
 
-    protected abstract Task<ToolOutput> ExecuteAsync(SandboxLease lease, TArgs args, CancellationToken cancellationToken);
+    protected abstract Task<ToolOutput> ExecuteAsync(SandboxLease lease, TArgs args, ToolInvocation invocation, CancellationToken cancellationToken);
 
     protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
-        using Activity? activity = SandboxToolsDiagnostics.ActivitySource.StartActivity("execute_tool " + Name, ActivityKind.Internal);
+        string? callId = SandboxTools.GetToolCallId(arguments, Name);
+
+        // One execute_tool span per call: when the framework already opened one for this call (Microsoft.Extensions.AI's
+        // FunctionInvokingChatClient, Semantic Kernel's KernelFunction), it is enriched; otherwise this library opens it.
+        Activity? frameworkSpan = FindFrameworkToolSpan();
+        using Activity? ownSpan = frameworkSpan is null
+            ? SandboxToolsDiagnostics.ActivitySource.StartActivity("execute_tool " + Name, ActivityKind.Internal)
+            : null;
+        Activity? activity = ownSpan ?? frameworkSpan;
         if (activity is not null)
         {
             activity.SetTag("gen_ai.operation.name", "execute_tool");
-            activity.SetTag("gen_ai.tool.name", Name);
+            activity.SetTag("gen_ai.tool.name", activity.GetTagItem("gen_ai.tool.name") ?? Name);
             activity.SetTag("gen_ai.tool.type", "function");
-            activity.SetTag("gen_ai.tool.description", Description);
+            activity.SetTag("gen_ai.tool.description", activity.GetTagItem("gen_ai.tool.description") ?? Description);
             activity.SetTag("langsmith.span.kind", "tool");
-            activity.SetTag("sandbox.conversation.id", Context.ConversationId);
-            if (SandboxTools.GetToolCallId(arguments) is { } callId)
+            if (callId is not null && activity.GetTagItem("gen_ai.tool.call.id") is null)
             {
                 activity.SetTag("gen_ai.tool.call.id", callId);
             }
 
-            if (Context.Options.CaptureContent)
+            if (Context.Options.CaptureContent && activity.GetTagItem("gen_ai.tool.call.arguments") is null)
             {
                 string input = SerializeArguments(arguments);
                 activity.SetTag("gen_ai.tool.call.arguments", input);
@@ -63,14 +70,41 @@ internal abstract class SandboxToolFunction<TArgs> : AIFunction
 
         long started = Context.Time.GetTimestamp();
         ToolOutput output;
+        ResolvedConversation? conversation = null;
         try
         {
             TArgs parsed = Parse(arguments);
-            SandboxLease lease = await Context.Pool.RentAsync(Context.ConversationId, cancellationToken).ConfigureAwait(false);
-            await using (lease.ConfigureAwait(false))
+            conversation = ConversationResolution.Resolve(Context, new SandboxToolInvocation(Name, callId, arguments));
+            if (conversation is not { } resolved)
             {
-                activity?.SetTag("sandbox.name", lease.Sandbox.Name);
-                output = await ExecuteAsync(lease, parsed, cancellationToken).ConfigureAwait(false);
+                output = NoConversation();
+            }
+            else
+            {
+                activity?.SetTag("sandbox.conversation.id", resolved.Id);
+                activity?.SetTag("sandbox.conversation.source", resolved.Source);
+                var invocation = new ToolInvocation(resolved.Id, callId);
+                try
+                {
+                    SandboxLease lease = await Context.Pool.RentAsync(resolved.Id, cancellationToken).ConfigureAwait(false);
+                    await using (lease.ConfigureAwait(false))
+                    {
+                        activity?.SetTag("sandbox.name", lease.Sandbox.Name);
+                        output = await ExecuteAsync(lease, parsed, invocation, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (resolved.OneOff)
+                    {
+                        await Context.Pool.ReleaseConversationAsync(resolved.Id, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+
+                if (resolved.OneOff)
+                {
+                    output = output.WithNote("This call ran in a one-off sandbox that is now deleted: files, variables and servers from it are gone.");
+                }
             }
         }
         catch (ToolArgumentException ex)
@@ -98,6 +132,7 @@ internal abstract class SandboxToolFunction<TArgs> : AIFunction
             throw;
         }
 
+        output = output.WithNaming(Context.Naming);
         SandboxToolsDiagnostics.ToolDuration.Record(Context.Time.GetElapsedTime(started).TotalSeconds,
             new KeyValuePair<string, object?>("gen_ai.tool.name", Name),
             new KeyValuePair<string, object?>("error.type", output.IsError ? "tool_error" : null));
@@ -118,6 +153,28 @@ internal abstract class SandboxToolFunction<TArgs> : AIFunction
 
         return output.ToResult();
     }
+
+    /// <summary>The framework's <c>execute_tool</c> span of this call, if one is current (never this library's own).</summary>
+    private Activity? FindFrameworkToolSpan()
+    {
+        Activity? current = Activity.Current;
+        if (current is null || current.Source == SandboxToolsDiagnostics.ActivitySource ||
+            current.GetTagItem("gen_ai.operation.name") as string != "execute_tool")
+        {
+            return null;
+        }
+
+        return current.GetTagItem("gen_ai.tool.name") is string tool && (tool == Name || tool.EndsWith("-" + Name, StringComparison.Ordinal))
+            ? current
+            : null;
+    }
+
+    private ToolOutput NoConversation() => ToolOutput.Error(
+        $"{Name} cannot tell which conversation this call belongs to, so it was not run (a sandbox is never shared between conversations).",
+        "no_conversation",
+        "The application must say which conversation a call belongs to: create the tools with SandboxTools.Create(pool, conversationId), " +
+        "run them in an Agent Framework session, put the id into ChatOptions.AdditionalProperties[\"" + SandboxTools.ConversationIdKey + "\"], " +
+        "set SandboxToolOptions.ConversationResolver, or set SandboxToolOptions.WhenNoConversation = OneOffBox. Tell the user the code could not be run.");
 
     private static string SerializeArguments(AIFunctionArguments arguments)
     {

@@ -12,4 +12,5 @@ namespace Sandbox.AgentTools;
 [JsonSerializable(typeof(ListFilesResult))]
 [JsonSerializable(typeof(ExposePortResult))]
 [JsonSerializable(typeof(ToolError))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 internal sealed partial class ToolJsonContext : JsonSerializerContext;

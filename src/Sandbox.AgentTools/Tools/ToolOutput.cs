@@ -15,6 +15,21 @@ internal sealed record ToolOutput(string Json, IReadOnlyList<DataContent> Media,
     public static ToolOutput Error(string message, string errorType, string? hint) =>
         new(ToolJson.ToText(new ToolError(message, errorType, hint)), [], IsError: true);
 
+    /// <summary>Adds a sentence to the record's <c>note</c>.</summary>
+    public ToolOutput WithNote(string sentence)
+    {
+        if (System.Text.Json.Nodes.JsonNode.Parse(Json) is not System.Text.Json.Nodes.JsonObject record)
+        {
+            return this;
+        }
+
+        record["note"] = record["note"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? note) ? note + " " + sentence : sentence;
+        return this with { Json = record.ToJsonString(ToolJson.Options) };
+    }
+
+    /// <summary>Uses the model-visible tool names in the record's prose.</summary>
+    public ToolOutput WithNaming(ToolNaming naming) => naming.IsPlain ? this : this with { Json = naming.ApplyToRecord(Json) };
+
     public object ToResult()
     {
         if (Media.Count == 0)

@@ -63,7 +63,7 @@ internal sealed class WriteFileFunction(SandboxToolContext context) : SandboxToo
         return new Args(path, bytes, encoding);
     }
 
-    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, CancellationToken cancellationToken)
+    protected override async Task<ToolOutput> ExecuteAsync(SandboxLease lease, Args args, ToolInvocation invocation, CancellationToken cancellationToken)
     {
         string real = await SandboxFiles.ResolveInBoxAsync(lease.Sandbox, Context.Policy, args.Path, cancellationToken).ConfigureAwait(false);
         await lease.Sandbox.WriteFileAsync(real, args.Content, cancellationToken).ConfigureAwait(false);
