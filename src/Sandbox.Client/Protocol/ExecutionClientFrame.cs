@@ -51,4 +51,10 @@ public sealed record ExecutionClientFrame
 
     /// <summary>input: text written to stdin.</summary>
     public string? Data { get; init; }
+
+    /// <summary>resize (local-server extension, PTY commands): terminal columns.</summary>
+    public int? Cols { get; init; }
+
+    /// <summary>resize (local-server extension, PTY commands): terminal rows.</summary>
+    public int? Rows { get; init; }
 }

@@ -4,7 +4,10 @@ using Sandbox.Client.Protocol;
 
 namespace Sandbox.Server.Api;
 
-/// <summary>Requires the configured API key in <c>X-Api-Key</c> (any casing of the header name).</summary>
+/// <summary>
+/// Requires the configured API key in <c>X-Api-Key</c> (any casing of the header name), or a web console session that
+/// the console middleware has already checked (cookie, origin and CSRF token).
+/// </summary>
 internal sealed class ApiKeyEndpointFilter : IEndpointFilter
 {
     private readonly byte[] _key;
@@ -13,6 +16,11 @@ internal sealed class ApiKeyEndpointFilter : IEndpointFilter
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        if (WebConsole.ConsoleSessions.IsAuthenticated(context.HttpContext))
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+
         string? presented = context.HttpContext.Request.Headers["X-Api-Key"];
         if (string.IsNullOrEmpty(presented))
         {

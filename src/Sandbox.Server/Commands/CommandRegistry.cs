@@ -57,6 +57,9 @@ internal sealed class CommandRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>Every session still kept (running, or finished and within its TTL).</summary>
+    public IReadOnlyList<CommandSession> All => [.. _sessions.Values];
+
     public IReadOnlyList<CommandSession> Running => [.. _sessions.Values.Where(s => !s.IsFinished)];
 
     public void KillAll()

@@ -50,7 +50,14 @@ internal sealed class CommandSession : IAsyncDisposable
         _onExpired = onExpired;
         Stdout = new OutputBuffer(bufferBytes);
         Stderr = new OutputBuffer(bufferBytes);
+        StartedAt = time.GetUtcNow();
     }
+
+    /// <summary>When the command was started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Sets the terminal size of a PTY command (local-server extension); false when it is not a running PTY command.</summary>
+    public bool TryResize(int cols, int rows) => Spec.Pty && !IsFinished && PtyWindow.TrySetSize(_process.Id, cols, rows);
 
     public CommandSpec Spec { get; }
 

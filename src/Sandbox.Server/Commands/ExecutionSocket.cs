@@ -217,6 +217,9 @@ internal sealed class ExecutionSocket
                     case ExecutionFrameTypes.CloseStdin:
                         session.CloseStdin();
                         break;
+                    case PtyWindow.FrameType when frame.Cols is { } cols && frame.Rows is { } rows:
+                        session.TryResize(cols, rows);
+                        break;
                 }
             }
         }

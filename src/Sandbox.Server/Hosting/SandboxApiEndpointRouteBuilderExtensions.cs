@@ -15,6 +15,7 @@ public static class SandboxApiEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseWebSockets();
+        Sandbox.Server.WebConsole.ConsoleServiceCollectionExtensions.UseSandboxConsole(app);
         app.UseSandboxServiceRouting();
         app.MapSandboxApi();
         return app;
@@ -47,6 +48,7 @@ public static class SandboxApiEndpointRouteBuilderExtensions
         var dataPlane = endpoints.MapGroup("/dp/{id}").AddEndpointFilter<ApiErrorEndpointFilter>().AddEndpointFilter<ApiKeyEndpointFilter>();
         ExecuteEndpoints.Map(dataPlane);
         FileEndpoints.Map(dataPlane);
+        LocalExtensionEndpoints.Map(dataPlane);
         foreach (var group in controlGroups)
         {
             group.MapSandboxNetworkingControlPlane();

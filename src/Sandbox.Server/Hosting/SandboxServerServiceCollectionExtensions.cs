@@ -62,6 +62,7 @@ public static class SandboxServerServiceCollectionExtensions
         services.TryAddSingleton<IBoxNetworkDirectory, BoxNetworkDirectory>();
         services.TryAddSingleton<IApiKeyValidator, ApiKeyValidator>();
         services.AddSandboxNetworking(configuration);
+        Sandbox.Server.WebConsole.ConsoleServiceCollectionExtensions.AddSandboxConsole(services);
         return services;
     }
 
