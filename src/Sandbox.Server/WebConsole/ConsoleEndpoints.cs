@@ -26,9 +26,9 @@ internal static class ConsoleEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         var ui = endpoints.MapGroup(Root);
-        ui.MapGet("", () => Results.Redirect(Root + "/"));
         ui.MapGet("/", (HttpContext context, ConsoleAssets assets) => PageAsync(context, assets, ""));
-        ui.MapGet("/{page:regex(^(sandbox|snapshots)$)}", (HttpContext context, ConsoleAssets assets, string page) => PageAsync(context, assets, page));
+        ui.MapGet("/sandbox", (HttpContext context, ConsoleAssets assets) => PageAsync(context, assets, "sandbox"));
+        ui.MapGet("/snapshots", (HttpContext context, ConsoleAssets assets) => PageAsync(context, assets, "snapshots"));
         ui.MapGet("/login", (HttpContext context, ConsoleAssets assets) => ServeAsync(context, assets, "login.html"));
         ui.MapGet("/assets/{*path}", (HttpContext context, ConsoleAssets assets, string path) => ServeAsync(context, assets, path));
         ui.MapGet("/session", GetSession);

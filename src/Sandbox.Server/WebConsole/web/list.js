@@ -56,7 +56,7 @@ Console.start(async () => {
     const shown = boxes.filter(b => matches(b, text));
     tbody.replaceChildren(...shown.map(b => {
       const snap = snapshots.get(b.snapshot_id);
-      const running = b.status === 'running';
+      const running = b.status === 'ready';
       return el('tr', { 'data-name': b.name, 'data-status': b.status },
         el('td', {}, el('a', { href: '/ui/sandbox?id=' + encodeURIComponent(b.id), class: 'box-link' }, b.name)),
         el('td', {}, el('span', { class: 'status ' + b.status, title: b.status_message || '' }, b.status)),

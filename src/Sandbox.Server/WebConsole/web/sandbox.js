@@ -24,7 +24,7 @@ Console.start(async () => {
     ];
     if (box.status_message) facts.push(['Message', box.status_message]);
     document.getElementById('box-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
-    const running = box.status === 'running';
+    const running = box.status === 'ready';
     document.getElementById('box-actions').replaceChildren(
       running ? el('button', { class: 'secondary', onclick: () => lifecycle('stop') }, 'Stop')
               : el('button', { class: 'secondary', onclick: () => lifecycle('start') }, 'Start'),
