@@ -97,6 +97,23 @@ public sealed class ConsoleSessionTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
     }
 
+    [Fact]
+    public async Task PathFormServicePages_AreSandboxed_InABrowserThatHoldsAConsoleSession()
+    {
+        using var http = NewClient();
+        var (_, _, setCookies) = await SignInAsync(http);
+        string marker = setCookies.First(c => c.StartsWith("sandbox_console_present=", StringComparison.Ordinal));
+        Assert.Contains("path=/svc", marker, StringComparison.OrdinalIgnoreCase);
+
+        using var withMarker = new HttpRequestMessage(HttpMethod.Get, "/svc/nobox--8000/");
+        withMarker.Headers.Add("Cookie", marker.Split(';')[0]);
+        using var sandboxed = await http.SendAsync(withMarker);
+        Assert.Contains(sandboxed.Headers.GetValues("Content-Security-Policy"), v => v.StartsWith("sandbox ", StringComparison.Ordinal));
+
+        using var plain = await http.GetAsync("/svc/nobox--8000/");
+        Assert.False(plain.Headers.TryGetValues("Content-Security-Policy", out var values) && values.Any(v => v.StartsWith("sandbox", StringComparison.Ordinal)));
+    }
+
     private HttpClient NewClient() =>
         new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = fixture.Server.LangSmithEndpoint };
 
