@@ -12,13 +12,31 @@ internal static class Program
     {
         var urls = new Option<string>("--urls") { Description = "Address(es) to listen on, e.g. http://127.0.0.1:8787", DefaultValueFactory = _ => "http://127.0.0.1:8787" };
         var dataDir = new Option<string?>("--data-dir") { Description = "State folder (default: $XDG_DATA_HOME/sandbox-server or ~/.local/share/sandbox-server)" };
+        var prepare = new Option<bool>("--prepare-default-snapshot") { Description = "Build (or find) the machine-wide cached Debian root filesystem of the default snapshot, print its path and exit" };
         var root = new RootCommand("Local LangSmith-compatible sandbox server with Linux namespace isolation (bubblewrap). API key: SANDBOX_SERVER_API_KEY (generated when unset).")
         {
             urls,
             dataDir,
+            prepare,
         };
-        root.SetAction((result, ct) => RunAsync(result.GetValue(urls)!, result.GetValue(dataDir), ct));
+        root.SetAction((result, ct) => result.GetValue(prepare) ? PrepareDefaultSnapshotAsync(ct) : RunAsync(result.GetValue(urls)!, result.GetValue(dataDir), ct));
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<int> PrepareDefaultSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            string rootfs = await Snapshots.Default.DebianRootfs.EnsureAsync(Snapshots.Default.DebianRootfs.DefaultCacheRoot(), Console.Error.WriteLine, cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"{rootfs} ({watch.Elapsed.TotalSeconds:0.0} s)").ConfigureAwait(false);
+            return 0;
+        }
+        catch (Snapshots.SnapshotImportException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return 1;
+        }
     }
 
     private static async Task<int> RunAsync(string urls, string? dataDir, CancellationToken cancellationToken)

@@ -58,6 +58,9 @@ internal static partial class Log
     [LoggerMessage(32, LogLevel.Debug, "Layer entry {Entry} skipped: {Reason}")]
     public static partial void LayerEntrySkipped(ILogger logger, string entry, string reason);
 
+    [LoggerMessage(33, LogLevel.Information, "{Line}")]
+    public static partial void DefaultSnapshotProgress(ILogger logger, string line);
+
     [LoggerMessage(40, LogLevel.Error, "Unhandled error serving {Path}")]
     public static partial void UnhandledError(ILogger logger, string path, Exception exception);
 }

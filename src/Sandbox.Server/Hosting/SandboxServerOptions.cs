@@ -45,6 +45,15 @@ public sealed class SandboxServerOptions
     /// </summary>
     public int WarmBoxes { get; set; } = 2;
 
+    /// <summary>What the <c>default</c> snapshot is: its own Debian root filesystem, or the host's folders (offline hosts).</summary>
+    public DefaultSnapshotKind DefaultSnapshot { get; set; } = DefaultSnapshotKind.Host;
+
+    /// <summary>
+    /// Machine-wide cache of the Debian default root filesystem (shared by every server on the machine). Default:
+    /// <c>$SANDBOX_SERVER_CACHE</c>, else <c>/var/cache/sandbox-server</c> for root, else <c>$XDG_CACHE_HOME/sandbox-server</c>.
+    /// </summary>
+    public string? CacheDirectory { get; set; }
+
     /// <summary>Largest image layer (compressed, as announced by its manifest) a registry pull accepts.</summary>
     public long MaxImageLayerBytes { get; set; } = 8L * 1024 * 1024 * 1024;
 

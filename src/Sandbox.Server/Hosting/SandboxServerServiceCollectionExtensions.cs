@@ -49,7 +49,7 @@ public static class SandboxServerServiceCollectionExtensions
             var state = sp.GetRequiredService<ServerState>();
             var time = sp.GetRequiredService<TimeProvider>();
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Server");
-            var snapshots = new SnapshotStore(state.Data, time, logger, maxImageLayerBytes: sp.GetRequiredService<SandboxServerOptions>().MaxImageLayerBytes);
+            var snapshots = new SnapshotStore(state.Data, time, logger, sp.GetRequiredService<SandboxServerOptions>());
             snapshots.Initialize();
             var manager = new BoxManager(state.Data, snapshots, sp.GetRequiredService<HostCapabilities>(),
                 sp.GetServices<IBoxStartContributor>(), sp.GetRequiredService<SandboxServerOptions>(), time, logger);

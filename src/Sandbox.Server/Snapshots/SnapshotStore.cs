@@ -22,14 +22,15 @@ internal sealed partial class SnapshotStore
     private readonly ConcurrentDictionary<string, SnapshotRecord> _snapshots = new(StringComparer.Ordinal);
     private readonly object _createGate = new();
 
-    public SnapshotStore(DataDirectory data, TimeProvider time, ILogger logger, HttpClient? registryHttp = null, long maxImageLayerBytes = long.MaxValue)
+    public SnapshotStore(DataDirectory data, TimeProvider time, ILogger logger, SandboxServerOptions? options = null, HttpClient? registryHttp = null)
     {
         _data = data;
         _time = time;
         _logger = logger;
+        _options = options ?? new SandboxServerOptions();
         _importer = new SnapshotImporter(logger);
         Registries = new Registry.RegistryStore(data.Root, time);
-        _puller = new Registry.ImagePuller(registryHttp ?? SharedRegistryHttp, Path.Combine(data.Root, "layers"), maxImageLayerBytes, _importer);
+        _puller = new Registry.ImagePuller(registryHttp ?? SharedRegistryHttp, Path.Combine(data.Root, "layers"), _options.MaxImageLayerBytes, _importer);
     }
 
     public SnapshotRecord Default { get; private set; } = null!;
@@ -65,6 +66,12 @@ internal sealed partial class SnapshotStore
             {
                 Log.SnapshotLoadFailed(_logger, dir, e);
             }
+        }
+
+        if (_options.DefaultSnapshot == DefaultSnapshotKind.Debian)
+        {
+            Default = InitializeDebianDefault();
+            return;
         }
 
         Default = _snapshots.Values.FirstOrDefault(s => s.Name == DefaultName && s.Kind == SnapshotKind.Host) ?? CreateDefault();
@@ -150,7 +157,7 @@ internal sealed partial class SnapshotStore
         var overlays = new List<OverlayMount>();
         if (snapshot.Kind == SnapshotKind.Host)
         {
-            overlays.Add(new OverlayMount("/", "root", Lowers(snapshot, "root", SkeletonPath(Default))));
+            overlays.Add(new OverlayMount("/", "root", Lowers(snapshot, "root", SkeletonPath(HostBase ?? Default))));
             foreach (string entry in HostSystemEntries)
             {
                 var info = new FileInfo("/" + entry);
@@ -311,7 +318,7 @@ internal sealed partial class SnapshotStore
     public void Delete(string idOrName, Func<string, bool> usedByBox)
     {
         var record = Find(idOrName) ?? throw ApiException.SnapshotNotFound(idOrName);
-        if (record.Kind == SnapshotKind.Host && record.Layers.Count == 0)
+        if ((record.Kind == SnapshotKind.Host && record.Layers.Count == 0) || record.Id == Default.Id)
         {
             throw ApiException.Structured(409, "Conflict", "The built-in 'default' snapshot cannot be deleted");
         }
