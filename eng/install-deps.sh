@@ -2,6 +2,7 @@
 # Installs the Debian packages the local sandbox server and the tests need, once. Safe to re-run.
 #   bubblewrap  namespaces for every sandbox      iproute2  network namespace inspection
 #   chromium    headless browser test of service URLs (only with --browser)
+#   mmdebstrap  builds the default snapshot's Debian root filesystem (once per machine, cached)
 #   docker-registry, skopeo, umoci, apache2-utils (htpasswd)  loopback registry for the snapshot pull tests
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v nsenter >/dev/null 2>&1 || packages+=(util-linux)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
 command -v mkfs.ext4 >/dev/null 2>&1 || packages+=(e2fsprogs)   # fs_capacity_bytes: loop-mounted ext4 per box
 command -v script >/dev/null 2>&1 || packages+=(bsdutils)       # pty commands (script)
+command -v mmdebstrap >/dev/null 2>&1 || packages+=(mmdebstrap)
 command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || packages+=(skopeo)
 command -v umoci >/dev/null 2>&1 || packages+=(umoci)

@@ -11,6 +11,10 @@ bash eng/install-deps.sh --browser || { echo "test: installing dependencies fail
 
 dotnet build Sandbox.AgentTools.sln -c Release -nologo -clp:ErrorsOnly || { echo "test: build failed"; exit 1; }
 
+# The default snapshot's Debian root filesystem: built once per machine (a few minutes, from the machine's Debian mirror)
+# and cached in /var/cache/sandbox-server; every test server reuses it.
+dotnet src/Sandbox.Server/bin/Release/net10.0/Sandbox.Server.dll --prepare-default-snapshot || { echo "test: building the default snapshot failed"; exit 1; }
+
 status=0
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
