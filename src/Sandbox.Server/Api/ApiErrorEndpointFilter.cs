@@ -49,6 +49,10 @@ internal sealed class ApiErrorEndpointFilter : IEndpointFilter
         BoxFileError.NotDirectory => (400, "NotADirectory"),
         BoxFileError.NoSpace => (507, "WriteError"),
         BoxFileError.InvalidPath => (400, "InvalidPath"),
+        BoxFileError.NotRegularFile => (400, "NotARegularFile"),
+        BoxFileError.WalkLimit => (422, "WalkLimitExceeded"),
+        BoxFileError.Busy => (429, "TooManyRequests"),
+        BoxFileError.Conflict => (409, "Conflict"),
         _ => (500, "ReadError"),
     };
 

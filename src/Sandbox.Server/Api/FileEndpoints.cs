@@ -36,7 +36,17 @@ internal static class FileEndpoints
             throw ApiException.Validation(field, "path must not contain NUL characters");
         }
 
-        return path.StartsWith('/') ? path : CommandSpecBuilder.DefaultWorkDir + "/" + path;
+        string absolute = path.StartsWith('/') ? path : CommandSpecBuilder.DefaultWorkDir + "/" + path;
+        try
+        {
+            _ = RootedFileSystem.Relative(absolute);
+        }
+        catch (BoxFileException e)
+        {
+            throw ApiException.Structured(400, "InvalidPath", e.Message);
+        }
+
+        return absolute;
     }
 
     private static async Task<IResult> UploadAsync(string id, HttpRequest request, BoxManager boxes, SandboxServerOptions options, CancellationToken ct)
@@ -91,25 +101,31 @@ internal static class FileEndpoints
 
     private static async Task<long> WriteAsync(RunningBox running, string path, Stream content, SandboxServerOptions options, CancellationToken ct)
     {
-        using var handle = running.Files.Create(path);
-        await using var output = new FileStream(handle, FileAccess.Write, 0);
-        byte[] buffer = new byte[81920];
+        // The content goes to a temporary file that replaces the target only once it is complete: a rejected (413),
+        // failed or interrupted upload leaves the old file as it was.
+        using var pending = running.Files.CreateReplacement(path);
         long total = 0;
-        int read;
         try
         {
-            while ((read = await content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            await using (var output = new FileStream(pending.Handle, FileAccess.Write, 0))
             {
-                total += read;
-                if (total > options.MaxUploadBytes)
+                byte[] buffer = new byte[81920];
+                int read;
+                while ((read = await content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                 {
-                    throw TooLarge(options);
+                    total += read;
+                    if (total > options.MaxUploadBytes)
+                    {
+                        throw TooLarge(options);
+                    }
+
+                    await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
                 }
 
-                await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                await output.FlushAsync(ct).ConfigureAwait(false);
             }
 
-            await output.FlushAsync(ct).ConfigureAwait(false);
+            pending.Commit();
         }
         catch (IOException e) when (e is not BoxFileException && e.Message.Contains("No space", StringComparison.OrdinalIgnoreCase))
         {
@@ -271,7 +287,7 @@ internal static class FileEndpoints
         return true;
     }
 
-    private static async Task<IResult> GlobAsync(string id, HttpRequest request, BoxManager boxes, CancellationToken ct)
+    private static async Task<IResult> GlobAsync(string id, HttpRequest request, BoxManager boxes, SandboxServerOptions options, CancellationToken ct)
     {
         var box = ExecuteEndpoints.FindBox(boxes, id);
         var body = await ApiRequest.ReadJsonAsync<GlobRequest>(request, ct).ConfigureAwait(false);
@@ -280,14 +296,15 @@ internal static class FileEndpoints
         var pattern = new GlobPattern(body.Pattern);
         var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
         box.Touch(boxes.Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.FileWalkTimeout);
+        using var slot = await WalkSlot.EnterAsync(box, options, deadline.Token, ct).ConfigureAwait(false);
         using var dir = OpenSearchRoot(running, root, box);
         var matches = new List<GlobMatch>();
         bool truncated = false;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(20));
         try
         {
-            BoxFileWalker.Walk(dir, root, pattern.MaxDepth, entry =>
+            BoxFileWalker.Walk(dir, root, pattern.MaxDepth, Limits(options), entry =>
             {
                 if (pattern.IsMatch(entry.RelativePath))
                 {
@@ -317,6 +334,8 @@ internal static class FileEndpoints
         return Results.Json(new GlobResponse { Matches = matches, Truncated = truncated }, SandboxJson.Options);
     }
 
+    private static BoxFileWalker.Limits Limits(SandboxServerOptions options) => new(options.FileWalkMaxDepth, options.FileWalkMaxEntries);
+
     private static Microsoft.Win32.SafeHandles.SafeFileHandle OpenSearchRoot(RunningBox running, string root, Box box)
     {
         try
@@ -329,7 +348,7 @@ internal static class FileEndpoints
         }
     }
 
-    private static async Task<IResult> GrepAsync(string id, HttpRequest request, BoxManager boxes, CancellationToken ct)
+    private static async Task<IResult> GrepAsync(string id, HttpRequest request, BoxManager boxes, SandboxServerOptions options, CancellationToken ct)
     {
         var box = ExecuteEndpoints.FindBox(boxes, id);
         var body = await ApiRequest.ReadJsonAsync<GrepRequest>(request, ct).ConfigureAwait(false);
@@ -357,14 +376,15 @@ internal static class FileEndpoints
 
         var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
         box.Touch(boxes.Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.FileWalkTimeout);
+        using var slot = await WalkSlot.EnterAsync(box, options, deadline.Token, ct).ConfigureAwait(false);
         using var dir = OpenSearchRoot(running, root, box);
         var matches = new List<GrepMatch>();
         bool truncated = false;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(20));
         try
         {
-            BoxFileWalker.Walk(dir, root, int.MaxValue, entry =>
+            BoxFileWalker.Walk(dir, root, int.MaxValue, Limits(options), entry =>
             {
                 if (!entry.Status.IsRegularFile || entry.Status.Size > MaxGrepFileBytes
                     || (pathFilter is not null && !pathFilter.IsMatch(entry.RelativePath))
@@ -392,6 +412,7 @@ internal static class FileEndpoints
                 int lineNumber = 0;
                 while (reader.ReadLine() is { } line)
                 {
+                    deadline.Token.ThrowIfCancellationRequested();
                     lineNumber++;
                     if (line.Contains(body.Pattern, StringComparison.Ordinal))
                     {

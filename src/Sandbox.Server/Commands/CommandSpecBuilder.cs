@@ -132,11 +132,18 @@ internal static class CommandSpecBuilder
         return (uid, gid ?? uid, home, name);
     }
 
+    private const long MaxTableBytes = 4 * 1024 * 1024;
+
     private static List<string[]> ReadTable(RootedFileSystem files, string path)
     {
         try
         {
-            using var handle = files.OpenRead(path, out _);
+            using var handle = files.OpenRead(path, out var status);
+            if (status.Size > MaxTableBytes)
+            {
+                return []; // a box-made giant passwd file is not read into server memory
+            }
+
             using var stream = new FileStream(handle, FileAccess.Read);
             using var reader = new StreamReader(stream);
             var rows = new List<string[]>();

@@ -10,5 +10,14 @@ internal enum BoxFileError
     NoSpace,
     Conflict,
     InvalidPath,
+
+    /// <summary>A FIFO, socket or device: the file API never opens those for reading or writing (it could block).</summary>
+    NotRegularFile,
+
+    /// <summary>A directory walk hit its depth or entry bound.</summary>
+    WalkLimit,
+
+    /// <summary>Too many file operations of this box are already running.</summary>
+    Busy,
     Other,
 }

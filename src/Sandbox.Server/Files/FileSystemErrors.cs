@@ -15,6 +15,8 @@ internal static class FileSystemErrors
             LibC.ENOSPC => new BoxFileException(BoxFileError.NoSpace, $"No space left on the sandbox filesystem while writing{where}"),
             LibC.ELOOP => new BoxFileException(BoxFileError.PermissionDenied, $"Too many levels of symbolic links:{where}"),
             LibC.EXDEV => new BoxFileException(BoxFileError.PermissionDenied, $"Path escapes the sandbox root:{where}"),
+            LibC.ENAMETOOLONG => new BoxFileException(BoxFileError.InvalidPath, $"File name too long:{where} (at most 255 bytes per path segment and 4096 per path)"),
+            LibC.ENXIO => new BoxFileException(BoxFileError.NotRegularFile, $"Not a regular file:{where}"),
             LibC.EEXIST => new BoxFileException(BoxFileError.Conflict, $"File exists:{where}"),
             _ => new BoxFileException(BoxFileError.Other, $"{operation} failed{where}: errno {errno}"),
         };

@@ -17,6 +17,9 @@ internal static unsafe partial class LibC
     public const int EPERM = 1;
     public const int EXDEV = 18;
     public const int EAGAIN = 11;
+    public const int ENAMETOOLONG = 36;
+    public const int ENXIO = 6;
+    public const int EBUSY = 16;
 
     public const int AT_FDCWD = -100;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -34,6 +37,8 @@ internal static unsafe partial class LibC
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
     public const int O_TRUNC = 0x200;
+    public const int O_NOCTTY = 0x100;
+    public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
     public const int O_PATH = 0x200000;
 
@@ -91,6 +96,25 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "fchownat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int FchownAt(int dirFd, string name, int uid, int gid, int flags);
 
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int RenameAt2(int oldDirFd, string oldName, int newDirFd, string newName, uint flags);
+
+    public const uint RENAME_NOREPLACE = 1;
+
+    [LibraryImport("libc", EntryPoint = "readlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial nint ReadLinkAtNative(int dirFd, string name, byte* buffer, nuint size);
+
+    /// <summary>readlinkat(2): the target of a symbolic link, or null with errno set.</summary>
+    public static string? ReadLinkAt(int dirFd, string name)
+    {
+        byte* buffer = stackalloc byte[4096];
+        nint length = ReadLinkAtNative(dirFd, name, buffer, 4096);
+        return length < 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)length);
+    }
+
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    public static partial int Fchown(int fd, int uid, int gid);
+
     [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
     public static partial int Fchmod(int fd, uint mode);
 
@@ -143,7 +167,7 @@ internal static unsafe partial class LibC
     private static partial int CloseDir(IntPtr dir);
 
     /// <summary>Lists the entries of an open directory (the fd is duplicated; the caller keeps ownership).</summary>
-    public static List<(string Name, byte Type)> ListDirectory(int dirFd)
+    public static List<(string Name, byte Type)> ListDirectory(int dirFd, int maxEntries = int.MaxValue)
     {
         int dup = Dup(dirFd);
         if (dup < 0)
@@ -180,6 +204,10 @@ internal static unsafe partial class LibC
                 }
 
                 result.Add((name, type));
+                if (result.Count >= maxEntries)
+                {
+                    break;
+                }
             }
         }
         finally

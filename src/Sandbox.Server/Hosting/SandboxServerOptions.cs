@@ -39,6 +39,18 @@ public sealed class SandboxServerOptions
     /// <summary>Largest accepted file upload.</summary>
     public long MaxUploadBytes { get; set; } = 1024L * 1024 * 1024;
 
+    /// <summary>Deepest directory level a glob or grep walk enters; a deeper tree answers 422 <c>WalkLimitExceeded</c>.</summary>
+    public int FileWalkMaxDepth { get; set; } = 256;
+
+    /// <summary>Most directory entries one glob or grep walk examines; a larger tree answers 422 <c>WalkLimitExceeded</c>.</summary>
+    public long FileWalkMaxEntries { get; set; } = 1_000_000;
+
+    /// <summary>Time one glob or grep walk may take; then it answers the matches so far with <c>truncated: true</c> (spec delta 5.3).</summary>
+    public TimeSpan FileWalkTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Glob and grep walks that may run at once per box; further ones wait (up to the walk timeout, then 429).</summary>
+    public int FileWalksPerBox { get; set; } = 2;
+
     /// <summary>
     /// Boxes of the default snapshot kept started and unnamed, handed out by create calls that fit them (default snapshot,
     /// no fs capacity, no proxy config, persistent) so creating a box does not wait for its namespaces. 0 disables.

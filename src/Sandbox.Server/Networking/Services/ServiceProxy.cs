@@ -20,6 +20,15 @@ internal sealed partial class ServiceProxy : IDisposable
 
     private static readonly HttpRequestOptionsKey<string> NamespaceKey = new("sandbox.netns");
 
+    /// <summary>
+    /// Credentials of this server or of its caller that must never reach code in a box: the API key, any
+    /// Authorization header (it may carry the key or another bearer credential) and the service token.
+    /// </summary>
+    private static readonly HashSet<string> Credentials = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "X-Api-Key", "Authorization", "Proxy-Authorization", TokenHeader,
+    };
+
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "TE", "Trailer",
@@ -137,7 +146,7 @@ internal sealed partial class ServiceProxy : IDisposable
         foreach (var header in request.Headers)
         {
             if (HopByHop.Contains(header.Key)
-                || string.Equals(header.Key, TokenHeader, StringComparison.OrdinalIgnoreCase)
+                || Credentials.Contains(header.Key)
                 || header.Key.StartsWith("X-Langsmith-User-", StringComparison.OrdinalIgnoreCase)
                 || header.Key.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase))
             {

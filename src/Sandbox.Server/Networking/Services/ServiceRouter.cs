@@ -241,10 +241,29 @@ internal sealed partial class ServiceRouter(
                 : "Send the X-Langsmith-Sandbox-Service-Token header, or open the browser_url of a service URL."),
     };
 
-    private static string SafeRedirect(string? redirect)
-        => !string.IsNullOrEmpty(redirect) && redirect.StartsWith('/') && !redirect.StartsWith("//", StringComparison.Ordinal) && !redirect.Contains('\\', StringComparison.Ordinal)
-            ? redirect
-            : "/";
+    /// <summary>
+    /// A same-origin path to send the browser to after a login, else "/". Only visible ASCII is accepted: browsers drop
+    /// TAB, CR and LF inside URLs (so "/\t/evil.example" would become the other-origin "//evil.example"), and a
+    /// control character or non-ASCII text cannot go into a Location header at all.
+    /// </summary>
+    internal static string SafeRedirect(string? redirect)
+    {
+        if (string.IsNullOrEmpty(redirect) || redirect.Length > 2048 || redirect[0] != '/'
+            || redirect.StartsWith("//", StringComparison.Ordinal) || redirect.Contains('\\', StringComparison.Ordinal))
+        {
+            return "/";
+        }
+
+        foreach (char c in redirect)
+        {
+            if (c is <= ' ' or >= (char)0x7F)
+            {
+                return "/";
+            }
+        }
+
+        return redirect;
+    }
 
     [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Service request to box {BoxId} port {Port} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string boxId, int port, string reason);
