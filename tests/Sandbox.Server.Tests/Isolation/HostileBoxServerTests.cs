@@ -238,7 +238,7 @@ public sealed class HostileBoxServerTests(ServerFixture fixture) : IClassFixture
                 using var request = new HttpRequestMessage(HttpMethod.Get, "headers");
                 request.Headers.TryAddWithoutValidation("X-Api-Key", fixture.Server.ApiKey);
                 request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + fixture.Server.ApiKey);
-                request.Headers.TryAddWithoutValidation("Cookie", "langsmith_sandbox_svc=secret-token; langsmith_sandbox_login=secret-login; app=kept");
+                request.Headers.TryAddWithoutValidation("Cookie", "langsmith_sandbox_svc=secret-token; langsmith_sandbox_login=secret-login; sandbox_console=secret-session; sandbox_console_present=1; app=kept");
                 request.Headers.TryAddWithoutValidation("X-App", "kept");
                 if (upgrade)
                 {

@@ -183,7 +183,7 @@ internal sealed partial class ServiceProxy : IDisposable
         }
     }
 
-    /// <summary>Removes the router's own cookies from a Cookie header.</summary>
+    /// <summary>Removes the server's own cookies (service router and web console) from a Cookie header.</summary>
     internal static string StripServiceCookies(StringValues cookieHeaders)
     {
         var kept = new List<string>();
@@ -192,7 +192,8 @@ internal sealed partial class ServiceProxy : IDisposable
             foreach (var part in (header ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var name = part.Split('=', 2)[0];
-                if (name is not (ServiceCookies.TokenCookie or ServiceCookies.LoginCookie))
+                if (name is not (ServiceCookies.TokenCookie or ServiceCookies.LoginCookie
+                    or WebConsole.ConsoleSessions.CookieName or WebConsole.ConsoleSessions.MarkerCookieName))
                 {
                     kept.Add(part);
                 }
