@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using CodeInterpreterAgent.Agent;
+using CodeInterpreterAgent.Mcp;
 using Spectre.Console;
 
 namespace CodeInterpreterAgent;
@@ -27,9 +29,9 @@ public static class Program
     {
         ArgumentNullException.ThrowIfNull(output);
         Func<string, string?> env = Environment.GetEnvironmentVariable;
-        var endpoint = new Option<string?>("--endpoint") { Description = "Sandbox server to use instead of the embedded one (default: SANDBOX_ENDPOINT)." };
-        var apiKey = new Option<string?>("--api-key") { Description = "API key of that server (default: SANDBOX_API_KEY, else LANGSMITH_API_KEY)." };
-        var hosted = new Option<bool>("--hosted") { Description = "Use hosted LangSmith sandboxes (LANGSMITH_ENDPOINT, LANGSMITH_API_KEY)." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "Sandbox server to use instead of the embedded one (default: SANDBOX_ENDPOINT).", Recursive = true };
+        var apiKey = new Option<string?>("--api-key") { Description = "API key of that server (default: SANDBOX_API_KEY, else LANGSMITH_API_KEY).", Recursive = true };
+        var hosted = new Option<bool>("--hosted") { Description = "Use hosted LangSmith sandboxes (LANGSMITH_ENDPOINT, LANGSMITH_API_KEY).", Recursive = true };
         var offline = new Option<bool>("--offline") { Description = "Run the offline scripted conversation even when a model is configured." };
         var outputDir = new Option<string>("--output") { Description = "Folder for the images the tools return.", DefaultValueFactory = _ => Path.Combine("artifacts", "code-interpreter-agent") };
         var prompt = new Option<string?>("--prompt") { Description = "First user message (model mode)." };
@@ -37,15 +39,14 @@ public static class Program
         var maxIterations = new Option<int>("--max-iterations") { Description = "Upper bound on model calls per user turn.", DefaultValueFactory = _ => 16 };
         var keepAlive = new Option<bool>("--keep-alive") { Description = "Keep the sandbox and the web app's URL until Enter is pressed." };
         var root = new RootCommand("Sandbox.AgentTools code interpreter agent") { endpoint, apiKey, hosted, offline, outputDir, prompt, interactive, maxIterations, keepAlive };
+        root.Subcommands.Add(McpCommand.Create(endpoint, apiKey, hosted, env, output));
 
         IAnsiConsole console = CreateConsole(output);
         root.SetAction(async (parse, ct) =>
         {
-            string? endpointText = NullIfEmpty(parse.GetValue(endpoint)) ?? NullIfEmpty(env("SANDBOX_ENDPOINT"));
-            Uri? sandboxEndpoint = null;
-            if (endpointText is not null && !TryParseEndpoint(endpointText, out sandboxEndpoint))
+            if (!TryGetSandboxEndpoint(parse.GetValue(endpoint), env, out Uri? sandboxEndpoint, out string? endpointError))
             {
-                console.MarkupLine($"[bold red]error[/] the sandbox endpoint must be an absolute http(s) URL, not '{Markup.Escape(endpointText)}'");
+                console.MarkupLine($"[bold red]error[/] {Markup.Escape(endpointError)}");
                 return 2;
             }
             var settings = new AgentSettings
@@ -99,8 +100,26 @@ public static class Program
         return console;
     }
 
-    private static bool TryParseEndpoint(string text, out Uri? endpoint) =>
-        Uri.TryCreate(text, UriKind.Absolute, out endpoint) && endpoint.Scheme is "http" or "https";
+    /// <summary>The sandbox endpoint from <c>--endpoint</c> or <c>SANDBOX_ENDPOINT</c> (null: none given), or why it is unusable.</summary>
+    internal static bool TryGetSandboxEndpoint(string? option, Func<string, string?> env, out Uri? endpoint, [NotNullWhen(false)] out string? error)
+    {
+        endpoint = null;
+        error = null;
+        string? text = NullIfEmpty(option) ?? NullIfEmpty(env("SANDBOX_ENDPOINT"));
+        if (text is null)
+        {
+            return true;
+        }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+        if (Uri.TryCreate(text, UriKind.Absolute, out endpoint) && endpoint.Scheme is "http" or "https")
+        {
+            return true;
+        }
+
+        endpoint = null;
+        error = $"the sandbox endpoint must be an absolute http(s) URL, not '{text}'";
+        return false;
+    }
+
+    internal static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
