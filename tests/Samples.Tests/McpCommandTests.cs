@@ -31,7 +31,7 @@ public sealed class McpCommandTests(ITestOutputHelper log)
 
         await using (McpClient client = await McpClient.CreateAsync(transport, cancellationToken: timeout.Token))
         {
-            Assert.Equal(McpServerHost.ServerName, client.ServerInfo.Name);
+            Assert.Equal(McpServerHost.ServerName, client.ServerInfo?.Name);
             IList<McpClientTool> tools = await client.ListToolsAsync(cancellationToken: timeout.Token);
             Assert.Equal(["run_code", "write_file", "read_file", "list_files", "expose_port"], tools.Select(t => t.Name));
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Protocol;
@@ -24,8 +25,9 @@ internal sealed partial class SandboxMcpSessions
         _factory = factory;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         Declarations = factory.CreateTools("mcp-declarations");
-        // A transport registered in the container (stdio, a stream) serves exactly one session: the process.
-        if (services.GetService(typeof(ITransport)) is not null)
+        // A transport registered in the container (stdio, a stream) serves exactly one session: the process. (Asked
+        // without resolving it: the stdio transport's factory needs the server options, which need these tools.)
+        if (services.GetService(typeof(IServiceProviderIsService)) is IServiceProviderIsService registered && registered.IsService(typeof(ITransport)))
         {
             _processSession = new Lazy<Session>(() => Start(null));
         }
