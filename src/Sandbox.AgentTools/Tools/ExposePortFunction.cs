@@ -9,16 +9,7 @@ internal sealed class ExposePortFunction(SandboxToolContext context) : SandboxTo
     "Make an HTTP server running inside the sandbox reachable from outside: waits until the port accepts connections and answers HTTP, " +
     "then returns a service URL (for programs, needs the service token header) and a browser URL (for people), with their expiry. " +
     "Start the server first, in the background (e.g. run_code with bash: 'nohup python3 -m http.server 8000 > /tmp/http.log 2>&1 &').",
-    """
-    {
-      "type": "object",
-      "properties": {
-        "port": { "type": "integer", "minimum": 1, "maximum": 65535, "description": "TCP port the server listens on inside the sandbox." }
-      },
-      "required": ["port"],
-      "additionalProperties": false
-    }
-    """)
+    ToolSchemas.For<ExposePortArguments>(context.Options, context.Policy))
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 

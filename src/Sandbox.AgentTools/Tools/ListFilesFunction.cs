@@ -6,16 +6,7 @@ namespace Sandbox.AgentTools;
 /// <summary><c>list_files(path?, pattern?)</c>.</summary>
 internal sealed class ListFilesFunction(SandboxToolContext context) : SandboxToolFunction<ListFilesFunction.Args>(context, "list_files",
     $"List what the sandbox workspace ({context.Policy.Root}) holds, with sizes. By default everything below the workspace, recursively.",
-    $$"""
-    {
-      "type": "object",
-      "properties": {
-        "path": { "type": "string", "description": "Directory relative to the workspace {{context.Policy.Root}} (default: the workspace itself)." },
-        "pattern": { "type": "string", "description": "Glob relative to 'path': '*' = direct entries, '**/*' = everything (default), '**/*.py' = Python files at any depth." }
-      },
-      "additionalProperties": false
-    }
-    """)
+    ToolSchemas.For<ListFilesArguments>(context.Options, context.Policy))
 {
     internal sealed record Args(string Path, string Pattern);
 

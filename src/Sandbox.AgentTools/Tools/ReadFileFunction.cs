@@ -9,20 +9,7 @@ namespace Sandbox.AgentTools;
 internal sealed class ReadFileFunction(SandboxToolContext context) : SandboxToolFunction<ReadFileFunction.Args>(context, "read_file",
     $"Read a file from the sandbox workspace ({context.Policy.Root}). Text comes back as text, images as images; other binary files are " +
     $"described (size, type) unless you ask for encoding 'base64'. At most {context.Options.MaxReadBytes} bytes per call: use offset and length to page through large files.",
-    $$"""
-    {
-      "type": "object",
-      "properties": {
-        "path": { "type": "string", "description": "File path relative to the workspace {{context.Policy.Root}}." },
-        "offset": { "type": "integer", "minimum": 0, "description": "Byte offset to start reading at (default 0)." },
-        "length": { "type": "integer", "minimum": 1, "maximum": {{context.Options.MaxReadBytes}}, "description": "Bytes to read (default and maximum {{context.Options.MaxReadBytes}})." },
-        "encoding": { "type": "string", "enum": ["auto", "utf-8", "base64"], "default": "auto",
-          "description": "auto: text as text, images as images, other binary described; utf-8: force text; base64: raw bytes as base64." }
-      },
-      "required": ["path"],
-      "additionalProperties": false
-    }
-    """)
+    ToolSchemas.For<ReadFileArguments>(context.Options, context.Policy, s => ToolSchemas.SetMaximum(s, "length", context.Options.MaxReadBytes)))
 {
     internal sealed record Args(string Path, long Offset, int? Length, string Encoding);
 

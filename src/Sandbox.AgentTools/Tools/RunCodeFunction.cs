@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.AI;
 
 namespace Sandbox.AgentTools;
@@ -10,7 +9,7 @@ internal sealed class RunCodeFunction(SandboxToolContext context) : SandboxToolF
     "bash runs each call as a fresh shell in the workspace directory (files persist, shell variables do not). " +
     "Images saved to the directory in the SANDBOX_OUTPUT_DIR environment variable, and open matplotlib figures, are returned as images. " +
     "Long output is truncated in the middle. A call that runs past its timeout is interrupted; the interpreter keeps its state.",
-    Schema(context.Options))
+    ToolSchemas.For<RunCodeArguments>(context.Options, context.Policy, s => ToolSchemas.SetMaximum(s, "timeout_seconds", context.Options.MaxTimeout.TotalSeconds)))
 {
     internal sealed record Args(string Code, CodeLanguage Language, TimeSpan Timeout);
 
@@ -40,19 +39,4 @@ internal sealed class RunCodeFunction(SandboxToolContext context) : SandboxToolF
             invocation.ConversationId, invocation.ToolCallId, cancellationToken).ConfigureAwait(false);
         return ToolOutput.From(result, images);
     }
-
-    private static string Schema(SandboxToolOptions options) => $$"""
-        {
-          "type": "object",
-          "properties": {
-            "code": { "type": "string", "description": "The code to run. For bash, a shell script." },
-            "language": { "type": "string", "enum": ["python", "javascript", "bash"], "default": "python",
-              "description": "python (persistent interpreter), javascript (persistent Node.js interpreter) or bash (a new shell per call)." },
-            "timeout_seconds": { "type": "number", "minimum": 1, "maximum": {{options.MaxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}},
-              "description": "Interrupt the code after this many seconds (default {{options.DefaultTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}})." }
-          },
-          "required": ["code", "language"],
-          "additionalProperties": false
-        }
-        """;
 }

@@ -12,5 +12,10 @@ namespace Sandbox.AgentTools;
 [JsonSerializable(typeof(ListFilesResult))]
 [JsonSerializable(typeof(ExposePortResult))]
 [JsonSerializable(typeof(ToolError))]
+[JsonSerializable(typeof(RunCodeArguments))]
+[JsonSerializable(typeof(WriteFileArguments))]
+[JsonSerializable(typeof(ReadFileArguments))]
+[JsonSerializable(typeof(ListFilesArguments))]
+[JsonSerializable(typeof(ExposePortArguments))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 internal sealed partial class ToolJsonContext : JsonSerializerContext;

@@ -6,18 +6,7 @@ namespace Sandbox.AgentTools;
 internal sealed class WriteFileFunction(SandboxToolContext context) : SandboxToolFunction<WriteFileFunction.Args>(context, "write_file",
     $"Create or overwrite a file in the sandbox workspace ({context.Policy.Root}); parent directories are created. " +
     "Use encoding 'utf-8' for text and 'base64' for binary content.",
-    $$"""
-    {
-      "type": "object",
-      "properties": {
-        "path": { "type": "string", "description": "File path relative to the workspace {{context.Policy.Root}} (absolute paths must stay inside it)." },
-        "content": { "type": "string", "description": "The file content: text, or base64 when encoding is 'base64'." },
-        "encoding": { "type": "string", "enum": ["utf-8", "base64"], "default": "utf-8", "description": "How 'content' is encoded." }
-      },
-      "required": ["path", "content", "encoding"],
-      "additionalProperties": false
-    }
-    """)
+    ToolSchemas.For<WriteFileArguments>(context.Options, context.Policy))
 {
     internal sealed record Args(string Path, byte[] Content, string Encoding);
 
