@@ -102,3 +102,56 @@ public sealed class ToolSchemaTests : IAsyncLifetime
         Assert.Contains("/work", writeFile.Description, StringComparison.Ordinal);
     }
 }
+
+public sealed class ToolSchemaFromTypesTests : IAsyncLifetime
+{
+    private readonly FakeProvisioner _provisioner = new();
+    private SandboxLeasePool _pool = null!;
+
+    public Task InitializeAsync()
+    {
+        _pool = new SandboxLeasePool(_provisioner, new SandboxPoolOptions { MinIdle = 0 }, TimeProvider.System, NullLogger.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _pool.DisposeAsync();
+        _provisioner.Dispose();
+    }
+
+    [Theory]
+    [InlineData("run_code", new[] { "code" }, new[] { "code", "language", "timeout_seconds" })]
+    [InlineData("write_file", new[] { "path", "content" }, new[] { "path", "content", "encoding" })]
+    [InlineData("read_file", new[] { "path" }, new[] { "path", "offset", "length", "encoding" })]
+    [InlineData("list_files", new string[0], new[] { "path", "pattern" })]
+    [InlineData("expose_port", new[] { "port" }, new[] { "port" })]
+    public void Schemas_RequireOnlyArgumentsWithoutDefaults_AndAllowNoOthers(string tool, string[] required, string[] properties)
+    {
+        AIFunction function = SandboxTools.Create(_pool).OfType<AIFunction>().Single(f => f.Name == tool);
+        JsonElement schema = function.JsonSchema;
+        Assert.Equal("object", schema.GetProperty("type").GetString());
+        Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
+        string[] actualRequired = schema.TryGetProperty("required", out JsonElement r) ? [.. r.EnumerateArray().Select(e => e.GetString()!)] : [];
+        Assert.Equal(required.Order(), actualRequired.Order());
+        Assert.Equal(properties.Order(), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
+    public void Defaults_AndLimits_ComeFromTheArgumentTypesAndOptions()
+    {
+        var options = new SandboxToolOptions { MaxTimeout = TimeSpan.FromSeconds(90), DefaultTimeout = TimeSpan.FromSeconds(12), MaxReadBytes = 1000, WorkspaceRoot = "/work/space" };
+        IList<AITool> tools = SandboxTools.Create(_pool, options);
+        JsonElement run = ((AIFunction)tools[0]).JsonSchema.GetProperty("properties");
+        Assert.Equal("python", run.GetProperty("language").GetProperty("default").GetString());
+        Assert.Equal(["python", "javascript", "bash"], run.GetProperty("language").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(90, run.GetProperty("timeout_seconds").GetProperty("maximum").GetDouble());
+        Assert.Contains("default 12", run.GetProperty("timeout_seconds").GetProperty("description").GetString());
+        JsonElement read = ((AIFunction)tools[2]).JsonSchema.GetProperty("properties");
+        Assert.Equal(1000, read.GetProperty("length").GetProperty("maximum").GetDouble());
+        Assert.Equal("auto", read.GetProperty("encoding").GetProperty("default").GetString());
+        Assert.Contains("/work/space", read.GetProperty("path").GetProperty("description").GetString());
+        JsonElement write = ((AIFunction)tools[1]).JsonSchema.GetProperty("properties");
+        Assert.Equal("utf-8", write.GetProperty("encoding").GetProperty("default").GetString());
+    }
+}
