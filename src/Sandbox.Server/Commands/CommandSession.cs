@@ -57,7 +57,22 @@ internal sealed class CommandSession : IAsyncDisposable
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>Sets the terminal size of a PTY command (local-server extension); false when it is not a running PTY command.</summary>
-    public bool TryResize(int cols, int rows) => Spec.Pty && !IsFinished && PtyWindow.TrySetSize(_process.Id, cols, rows);
+    public bool TryResize(int cols, int rows)
+    {
+        if (!Spec.Pty || IsFinished)
+        {
+            return false;
+        }
+
+        try
+        {
+            return PtyWindow.TrySetSize(_process.Id, cols, rows);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // the command ended and its process handle was released meanwhile
+        }
+    }
 
     public CommandSpec Spec { get; }
 

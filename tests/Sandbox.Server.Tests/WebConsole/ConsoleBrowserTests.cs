@@ -86,6 +86,35 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task FileBrowser_UploadsIntoTheBox_AndDownloadsTheSameBytes()
+    {
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+        await using var box = await fixture.Client.CreateSandboxAsync(new CreateSandboxOptions { Name = "ui-files-" + Guid.NewGuid().ToString("N")[..6] });
+        await page.GotoAsync(fixture.Url("ui/sandbox?id=" + box.Info.Id));
+        await page.Locator("#files-path").WaitForAsync();
+
+        byte[] content = [.. "uploaded through the console\n"u8, 0, 1, 2, 255];
+        await page.SetInputFilesAsync("#files-upload", new FilePayload { Name = "notes.bin", MimeType = "application/octet-stream", Buffer = content });
+        var row = page.Locator("#files tbody tr", new PageLocatorOptions { HasText = "notes.bin" });
+        await row.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Wait.TotalMilliseconds });
+        Assert.Equal("uploaded through the console", (await box.RunAsync("head -n1 /home/user/notes.bin")).Stdout.Trim());
+
+        var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("button", new LocatorLocatorOptions { HasText = "download" }).ClickAsync());
+        Assert.Equal("notes.bin", download.SuggestedFilename);
+        string saved = Path.Combine(Path.GetTempPath(), "console-dl-" + Guid.NewGuid().ToString("N"));
+        await download.SaveAsAsync(saved);
+        try
+        {
+            Assert.Equal(content, await File.ReadAllBytesAsync(saved));
+        }
+        finally
+        {
+            File.Delete(saved);
+        }
+    }
+
+    [Fact]
     public async Task OpenService_OpensTheBoxPage_AndTheShareLinkWorksWithoutACookie()
     {
         var (context, page) = await fixture.SignedInPageAsync();
