@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 
@@ -353,7 +353,7 @@ public sealed partial class SandboxClient : IDisposable
         return (int)seconds;
     }
 
-    internal delegate SandboxException? ErrorOverride(int status, ErrorBody body, string message);
+    internal delegate SandboxException? ErrorOverride(int status, ErrorResponse body, string message);
 
     internal static ErrorOverride SandboxNotFound(string name) =>
         (status, _, _) => status == 404 ? new ResourceNotFoundException($"Sandbox '{name}' not found", "sandbox") : null;
@@ -392,7 +392,7 @@ public sealed partial class SandboxClient : IDisposable
         {
             var status = (int)response.StatusCode;
             var error = await SandboxRuntime.ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
-            var mapped = overrides?.Invoke(status, error, error.Message(status, response.ReasonPhrase));
+            var mapped = overrides?.Invoke(status, error, ErrorMapper.Message(error, status, response.ReasonPhrase));
             if (mapped is not null)
             {
                 mapped.SetResponse(status, error.ErrorType, error.ErrorId);

@@ -1,4 +1,5 @@
 using Sandbox.Client.Tunnels;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

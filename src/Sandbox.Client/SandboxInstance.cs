@@ -1,5 +1,5 @@
 using Sandbox.Client.Diagnostics;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

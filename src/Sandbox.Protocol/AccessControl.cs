@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>An allow list or a deny list (only one may be populated) of destination patterns: exact domain, <c>*.glob</c>, IP, CIDR or <c>~regex</c>.</summary>
 public sealed record AccessControl

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>AWS credentials for a proxy rule or a mount: static keys, or an IAM role.</summary>
 public sealed record AwsAuth

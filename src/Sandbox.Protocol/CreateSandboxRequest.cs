@@ -1,10 +1,10 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Body of <c>POST /boxes</c>. Unset fields are omitted from the JSON.</summary>
 public sealed record CreateSandboxRequest
 {
     /// <summary>Block until the box is ready or failed (always sent).</summary>
-    public bool WaitForReady { get; init; } = true;
+    public bool WaitForReady { get; set; } = true;
 
     /// <summary>Whether filesystem writes survive a stop.</summary>
     public bool? Persistent { get; init; }

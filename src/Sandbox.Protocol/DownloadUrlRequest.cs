@@ -1,10 +1,10 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Body of <c>POST /boxes/{name}/download-url</c>.</summary>
 public sealed record DownloadUrlRequest
 {
     /// <summary>File path inside the sandbox.</summary>
-    public string Path { get; init; } = "";
+    public string Path { get; set; } = "";
 
     /// <summary>Link lifetime in seconds; omitted for a link that never expires.</summary>
     public int? ExpiresInSeconds { get; init; }

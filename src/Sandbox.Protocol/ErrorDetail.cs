@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>The structured error detail <c>{"detail": {"error", "message", "error_id"}}</c>.</summary>
 public sealed record ErrorDetail

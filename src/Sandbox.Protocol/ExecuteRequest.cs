@@ -1,16 +1,16 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Body of the blocking <c>POST {dataplane}/execute</c>.</summary>
 public sealed record ExecuteRequest
 {
     /// <summary>Command text, run by <see cref="Shell"/>.</summary>
-    public string Command { get; init; } = "";
+    public string Command { get; set; } = "";
 
     /// <summary>Deadline in seconds.</summary>
-    public int Timeout { get; init; } = 60;
+    public int Timeout { get; set; } = 60;
 
     /// <summary>Shell used to run the command.</summary>
-    public string Shell { get; init; } = "/bin/bash";
+    public string Shell { get; set; } = "/bin/bash";
 
     /// <summary>Extra environment (deprecated in favour of <see cref="RunConfig"/>).</summary>
     public IReadOnlyDictionary<string, string>? Env { get; init; }

@@ -1,11 +1,11 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>A client → server frame on <c>{dataplane}/execute/ws</c>: <c>execute</c>, <c>reconnect</c>, <c>input</c>, <c>kill</c> or <c>close_stdin</c>.</summary>
 /// <remarks>One record for every frame type; each type uses the fields listed in the spec and leaves the rest unset.</remarks>
 public sealed record ExecutionClientFrame
 {
     /// <summary>Frame type; see <see cref="ExecutionFrameTypes"/>.</summary>
-    public string Type { get; init; } = "";
+    public string Type { get; set; } = "";
 
     /// <summary>execute: command text.</summary>
     public string? Command { get; init; }

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Frame type names of the execution WebSocket.</summary>
 public static class ExecutionFrameTypes

@@ -1,10 +1,10 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>A server → client frame on <c>{dataplane}/execute/ws</c>: <c>started</c>, <c>stdout</c>, <c>stderr</c>, <c>exit</c> or <c>error</c>.</summary>
 public sealed record ExecutionServerFrame
 {
     /// <summary>Frame type; see <see cref="ExecutionFrameTypes"/>.</summary>
-    public string Type { get; init; } = "";
+    public string Type { get; set; } = "";
 
     /// <summary>started: the command id.</summary>
     public string? CommandId { get; init; }

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>GCP service-account credentials for a proxy rule or a mount.</summary>
 public sealed record GcpAuth

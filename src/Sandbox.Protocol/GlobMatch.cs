@@ -1,10 +1,10 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>One entry found by a glob.</summary>
 public sealed record GlobMatch
 {
     /// <summary>Absolute path.</summary>
-    public string Path { get; init; } = "";
+    public string Path { get; set; } = "";
 
     /// <summary>Whether the entry is a directory.</summary>
     public bool IsDir { get; init; }

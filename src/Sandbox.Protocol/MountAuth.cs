@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Provider credentials of a <see cref="MountConfig"/>.</summary>
 public sealed record MountAuth

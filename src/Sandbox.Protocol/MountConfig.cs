@@ -1,11 +1,11 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Bucket, Git and Context Hub mounts of a sandbox, with the provider credentials they need.</summary>
 public sealed record MountConfig
 {
     /// <summary>Provider credentials.</summary>
-    public MountAuth Auth { get; init; } = new();
+    public MountAuth Auth { get; set; } = new();
 
     /// <summary>The mounts (at least one).</summary>
-    public IReadOnlyList<MountSpec> Mounts { get; init; } = [];
+    public IReadOnlyList<MountSpec> Mounts { get; set; } = [];
 }

@@ -1,19 +1,19 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>One mount: <c>s3</c>, <c>gcs</c>, <c>git</c> or <c>contexthub</c>.</summary>
 public sealed record MountSpec
 {
     /// <summary>Stable mount identifier.</summary>
-    public string Id { get; init; } = "";
+    public string Id { get; set; } = "";
 
     /// <summary><c>s3</c>, <c>gcs</c>, <c>git</c> or <c>contexthub</c>.</summary>
-    public string Type { get; init; } = "";
+    public string Type { get; set; } = "";
 
     /// <summary>Absolute path inside the sandbox.</summary>
-    public string MountPath { get; init; } = "";
+    public string MountPath { get; set; } = "";
 
     /// <summary>Read-only bucket mount.</summary>
     public bool? ReadOnly { get; init; }
@@ -35,5 +35,5 @@ public sealed record MountSpec
 
     /// <summary>Fields this version does not model, kept so they round-trip.</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Egress proxy configuration of a sandbox: header-injection and provider rules, and an allow or deny list.</summary>
 public sealed record ProxyConfig
 {
     /// <summary>Rules applied to outbound requests.</summary>
-    public IReadOnlyList<ProxyRule> Rules { get; init; } = [];
+    public IReadOnlyList<ProxyRule> Rules { get; set; } = [];
 
     /// <summary>Deprecated bypass list; ignored by current servers.</summary>
     public IReadOnlyList<string>? NoProxy { get; init; }
@@ -20,5 +20,5 @@ public sealed record ProxyConfig
 
     /// <summary>Fields this version does not model, kept so they round-trip.</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

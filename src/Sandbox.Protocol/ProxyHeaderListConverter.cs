@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Reads proxy-rule headers in the array form (<c>[{name,type,value}]</c>) or the map form (<c>{"name":"value"}</c>); writes the array form.</summary>
 internal sealed class ProxyHeaderListConverter : JsonConverter<IReadOnlyList<ProxyHeader>>

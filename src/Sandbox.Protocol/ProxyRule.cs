@@ -1,13 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>One proxy rule: AWS or GCP provider auth, or header injection for matching hosts.</summary>
 public sealed record ProxyRule
 {
     /// <summary>Rule name (required).</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary><c>aws</c>, <c>gcp</c>, or a header-injection type such as <c>headers</c>.</summary>
     public string? Type { get; init; }
@@ -36,5 +36,5 @@ public sealed record ProxyRule
 
     /// <summary>Fields this version does not model, kept so they round-trip.</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>A private image registry (credentials are write-only and never returned).</summary>
 public sealed record RegistryInfo

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Body of registry create (all of name, url, username, password) and update (any of them).</summary>
 public sealed record RegistryRequest

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>What commands run with; layered snapshot → sandbox → command (user and work_dir replace, env_vars merge).</summary>
 public sealed record RunConfig

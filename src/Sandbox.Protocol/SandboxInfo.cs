@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>A sandbox as the control plane describes it (<c>POST/GET/PATCH /boxes</c>, elements of <c>GET /boxes</c>).</summary>
 public sealed record SandboxInfo
@@ -9,7 +9,7 @@ public sealed record SandboxInfo
     public string? Id { get; init; }
 
     /// <summary>Unique name; the path key of every box endpoint.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>Base URL of the data plane (execute, files, tunnel). Never ends in <c>/</c>.</summary>
     public string? DataplaneUrl { get; init; }

@@ -1,8 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>The JSON settings of the LangSmith Sandbox wire protocol, shared by the client and the local server.</summary>
 /// <remarks>
@@ -23,6 +24,10 @@ public static class SandboxJson
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             NumberHandling = JsonNumberHandling.Strict,
+
+            // Protocol shapes use the generated metadata; anything else a caller serializes with these options
+            // (the server's own state files, ad-hoc bodies) falls back to reflection with the same settings.
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(SandboxJsonContext.Default, new DefaultJsonTypeInfoResolver()),
         };
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

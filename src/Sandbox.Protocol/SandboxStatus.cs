@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>The lifecycle states a sandbox reports.</summary>
 public static class SandboxStatus

@@ -1,10 +1,10 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>The lightweight status object of <c>GET /boxes/{name}/status</c>.</summary>
 public sealed record SandboxStatusInfo
 {
     /// <summary>Lifecycle state; see <see cref="SandboxStatus"/>.</summary>
-    public string Status { get; init; } = SandboxStatus.Provisioning;
+    public string Status { get; set; } = SandboxStatus.Provisioning;
 
     /// <summary>Human-readable detail, set when the box failed.</summary>
     public string? StatusMessage { get; init; }

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>The kinds of <see cref="SecretValue"/>.</summary>
 public static class SecretTypes

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>A credential in a proxy or mount configuration.</summary>
 /// <remarks>
@@ -8,7 +8,7 @@ namespace Sandbox.Client.Protocol;
 public sealed record SecretValue
 {
     /// <summary><c>workspace_secret</c>, <c>opaque</c> or <c>plaintext</c>; see <see cref="SecretTypes"/>.</summary>
-    public string Type { get; init; } = SecretTypes.WorkspaceSecret;
+    public string Type { get; set; } = SecretTypes.WorkspaceSecret;
 
     /// <summary>The reference or value; servers omit it in responses.</summary>
     public string? Value { get; init; }

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Response of <c>POST /boxes/{name}/service-url</c>.</summary>
 public sealed record ServiceUrlInfo

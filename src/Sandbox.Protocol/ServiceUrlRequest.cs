@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Body of <c>POST /boxes/{name}/service-url</c>.</summary>
 public sealed record ServiceUrlRequest

@@ -1,16 +1,16 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>A snapshot: the root filesystem sandboxes boot from.</summary>
 public sealed record SnapshotInfo
 {
     /// <summary>Primary key.</summary>
-    public string Id { get; init; } = "";
+    public string Id { get; set; } = "";
 
     /// <summary>Name (not necessarily unique).</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary><c>building</c>, <c>ready</c> or <c>failed</c>; see <see cref="SnapshotStatus"/>.</summary>
-    public string Status { get; init; } = SnapshotStatus.Building;
+    public string Status { get; set; } = SnapshotStatus.Building;
 
     /// <summary>Filesystem capacity of boxes booted from it, in bytes.</summary>
     public long FsCapacityBytes { get; init; }

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>The states a snapshot reports.</summary>
 public static class SnapshotStatus

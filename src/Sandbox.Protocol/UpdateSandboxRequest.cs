@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Protocol;
+namespace Sandbox.Protocol;
 
 /// <summary>Body of <c>PATCH /boxes/{name}</c>. Omitted fields stay unchanged; <c>{}</c> is a no-op.</summary>
 public sealed record UpdateSandboxRequest

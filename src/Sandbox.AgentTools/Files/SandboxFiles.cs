@@ -1,5 +1,5 @@
 using Sandbox.Client;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.AgentTools;
 

@@ -40,7 +40,7 @@ internal sealed class ClientSandboxProvisioner(SandboxClient client, SandboxPool
     {
         try
         {
-            Sandbox.Client.Protocol.SandboxStatusInfo status = await _client.GetSandboxStatusAsync(box.Name, cancellationToken).ConfigureAwait(false);
+            Sandbox.Protocol.SandboxStatusInfo status = await _client.GetSandboxStatusAsync(box.Name, cancellationToken).ConfigureAwait(false);
             return string.Equals(status.Status, "ready", StringComparison.OrdinalIgnoreCase);
         }
         catch (ResourceNotFoundException)

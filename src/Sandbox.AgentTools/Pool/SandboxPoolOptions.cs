@@ -43,7 +43,7 @@ public sealed class SandboxPoolOptions
     /// Proxy rules every box is created with (secrets by reference, e.g. <c>{"type":"workspace_secret","value":"{GITHUB_TOKEN}"}</c>),
     /// so credentials are injected at the egress proxy and never enter the box.
     /// </summary>
-    public Sandbox.Client.Protocol.ProxyConfig? ProxyConfig { get; set; }
+    public Sandbox.Protocol.ProxyConfig? ProxyConfig { get; set; }
 
     /// <summary>
     /// Template for every create call (vcpus, memory, labels, ...). The pool sets the snapshot, the proxy config and

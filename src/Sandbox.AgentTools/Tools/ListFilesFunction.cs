@@ -1,5 +1,5 @@
 using Microsoft.Extensions.AI;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.AgentTools;
 

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

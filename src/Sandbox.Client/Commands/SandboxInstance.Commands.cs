@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

@@ -1,17 +1,19 @@
+using Sandbox.Protocol;
+
 namespace Sandbox.Client;
 
 /// <summary>Maps non-2xx responses to exceptions exactly as spec §3.3–3.6 (Python column where the SDKs differ).</summary>
 internal static class ErrorMapper
 {
     /// <summary>Generic control-plane mapping (spec §3.3).</summary>
-    public static SandboxException ControlPlane(int status, string? reason, ErrorBody body)
+    public static SandboxException ControlPlane(int status, string? reason, ErrorResponse body)
     {
-        var message = body.Message(status, reason);
+        var message = Message(body, status, reason);
         SandboxException error = status switch
         {
             401 or 403 => new SandboxAuthenticationException(message),
             404 => new ResourceNotFoundException(message),
-            422 => new SandboxValidationException(message, body.Field, body.Validation),
+            422 => new SandboxValidationException(message, body.Field, body.ValidationErrors),
             429 => new QuotaExceededException(message, QuotaType(message)),
             502 when body.ErrorType == "ConnectionError" => new SandboxConnectionException(message),
             500 => new SandboxApiException(message),
@@ -21,15 +23,15 @@ internal static class ErrorMapper
     }
 
     /// <summary>Create-specific mapping (spec §3.4).</summary>
-    public static SandboxException CreateSandbox(int status, string? reason, ErrorBody body)
+    public static SandboxException CreateSandbox(int status, string? reason, ErrorResponse body)
     {
-        var message = body.Message(status, reason);
+        var message = Message(body, status, reason);
         SandboxException? error = status switch
         {
             408 => new ResourceTimeoutException(message, "sandbox"),
             409 => new ResourceAlreadyExistsException(message, "sandbox"),
-            422 when body.Validation is { } list && list.Any(i => i.Type == "value_error") =>
-                new SandboxValidationException(message, body.Field, body.Validation),
+            422 when body.ValidationErrors is { } list && list.Any(i => i.Type == "value_error") =>
+                new SandboxValidationException(message, body.Field, body.ValidationErrors),
             422 => new ResourceCreationException(message, "sandbox", body.ErrorType),
             429 => new QuotaExceededException(message, QuotaType(message)),
             503 => new ResourceCreationException(message, "sandbox", body.ErrorType ?? "Unschedulable"),
@@ -39,9 +41,9 @@ internal static class ErrorMapper
     }
 
     /// <summary>Data-plane mapping for execute/upload/download (spec §3.6, Python column).</summary>
-    public static SandboxException DataPlane(int status, string? reason, ErrorBody body)
+    public static SandboxException DataPlane(int status, string? reason, ErrorResponse body)
     {
-        var message = body.Message(status, reason);
+        var message = Message(body, status, reason);
         SandboxException error = body.ErrorType switch
         {
             "WriteError" => new SandboxOperationException(message, "write", "WriteError"),
@@ -55,6 +57,14 @@ internal static class ErrorMapper
             _ => new SandboxException(message),
         };
         return Decorate(error, status, body);
+    }
+
+    /// <summary>The message: structured <c>detail.message</c>, joined validation messages or the plain string, falling
+    /// back to <c>HTTP status: reason</c>; with <c> (error_id=…)</c> appended when an id is present (delta §2.3).</summary>
+    public static string Message(ErrorResponse body, int status, string? reason)
+    {
+        var message = string.IsNullOrEmpty(body.Message) ? $"HTTP {status}: {reason}" : body.Message;
+        return string.IsNullOrEmpty(body.ErrorId) ? message : $"{message} (error_id={body.ErrorId})";
     }
 
     /// <summary>Quota type from the lower-cased message (spec §3.3).</summary>
@@ -87,7 +97,7 @@ internal static class ErrorMapper
         };
     }
 
-    private static SandboxException Decorate(SandboxException error, int status, ErrorBody body)
+    private static SandboxException Decorate(SandboxException error, int status, ErrorResponse body)
     {
         // StatusCode/ErrorId are init-only; set them through a copy-free helper.
         error.SetResponse(status, body.ErrorType, body.ErrorId);

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 
@@ -242,16 +242,16 @@ internal sealed class SandboxRuntime : IDisposable
         }
     }
 
-    public static async Task<ErrorBody> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    public static async Task<ErrorResponse> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return ErrorBody.Parse(text);
+            return ErrorResponse.Parse(text);
         }
         catch (HttpRequestException)
         {
-            return ErrorBody.Empty;
+            return ErrorResponse.Empty;
         }
     }
 

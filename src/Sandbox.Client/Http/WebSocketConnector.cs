@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 
@@ -178,21 +179,16 @@ internal static class WebSocketConnector
                 total += read;
             }
 
-            using var document = JsonDocument.Parse(buffer.AsMemory(0, total));
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("detail", out var detail)
-                && detail.ValueKind == JsonValueKind.Object)
+            var body = ErrorResponse.Parse(buffer.AsMemory(0, total));
+            if (body.Detail.ValueKind == JsonValueKind.Object)
             {
-                return (Text(detail, "message"), Text(detail, "error_id"));
+                return (body.Message, body.ErrorId);
             }
         }
-        catch (Exception ex) when (ex is JsonException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
         }
 
         return (null, null);
     }
-
-    private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

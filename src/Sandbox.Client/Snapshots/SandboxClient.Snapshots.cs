@@ -1,5 +1,5 @@
 using System.Globalization;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sandbox.Client.Tunnels;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client;
 

@@ -1,3 +1,5 @@
+using Sandbox.Protocol;
+
 namespace Sandbox.Client.Tunnels;
 
 /// <summary>

@@ -1,24 +1,26 @@
 using System.Net.WebSockets;
 
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>
 /// Presents a WebSocket as a byte stream for yamux (spec 8.6.1): reads treat the message sequence as one byte stream
 /// (frames may span messages; text messages contribute their UTF-8 bytes); each write is one binary message.
 /// </summary>
 /// <remarks>Writes are serialized, so concurrent writers never interleave inside a message.</remarks>
-internal sealed class WebSocketByteStream : DuplexStream
+public sealed class WebSocketByteStream : DuplexStream
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private readonly WebSocket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private int _disposed;
 
+    /// <summary>Wraps <paramref name="socket"/>; the stream owns it from here on.</summary>
     public WebSocketByteStream(WebSocket socket) => _socket = socket;
 
     /// <summary>The underlying socket.</summary>
     public WebSocket Socket => _socket;
 
+    /// <inheritdoc />
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty)
@@ -56,6 +58,7 @@ internal sealed class WebSocketByteStream : DuplexStream
         }
     }
 
+    /// <inheritdoc />
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -75,6 +78,7 @@ internal sealed class WebSocketByteStream : DuplexStream
         }
     }
 
+    /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -104,6 +108,7 @@ internal sealed class WebSocketByteStream : DuplexStream
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>The yamux frame flags (spec 8.6.2).</summary>
 [Flags]

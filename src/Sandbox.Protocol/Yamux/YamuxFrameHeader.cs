@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>The 12-byte yamux frame header: version, type, flags, stream id, length — all big-endian (spec 8.6.2).</summary>
 internal readonly record struct YamuxFrameHeader(YamuxFrameType Type, YamuxFlags Flags, uint StreamId, uint Length)

@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>The yamux frame types (spec 8.6.2).</summary>
 internal enum YamuxFrameType : byte

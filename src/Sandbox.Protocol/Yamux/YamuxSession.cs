@@ -2,14 +2,14 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>
 /// A yamux session over a byte-stream transport (spec 8.6.2), usable as the client (opens odd stream ids) or as the
 /// server (accepts them). One receive loop dispatches frames to streams; frames are sent one at a time, each as a
 /// single transport write (one WebSocket message), header and payload together.
 /// </summary>
-internal sealed class YamuxSession : IAsyncDisposable
+public sealed class YamuxSession : IAsyncDisposable
 {
     /// <summary>Initial per-stream window in both directions: 256 KiB.</summary>
     public const int InitialWindow = 256 * 1024;

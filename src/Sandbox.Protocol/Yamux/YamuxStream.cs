@@ -1,4 +1,4 @@
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>
 /// One yamux stream as a <see cref="Stream"/>: reads drain the bytes the peer sent (end-of-stream after FIN; an
@@ -6,7 +6,7 @@ namespace Sandbox.Client.Tunnels;
 /// wait for Window Updates. The receive window is re-opened with a Window Update once 128 KiB have been consumed.
 /// </summary>
 /// <remarks>One reader and one writer may use the stream concurrently. Disposing sends FIN (half-close).</remarks>
-internal sealed class YamuxStream : DuplexStream
+public sealed class YamuxStream : DuplexStream
 {
     private const int MaxBuffered = 2 * YamuxSession.InitialWindow;
     private readonly YamuxSession _session;
@@ -55,6 +55,7 @@ internal sealed class YamuxStream : DuplexStream
         }
     }
 
+    /// <inheritdoc />
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty)
@@ -131,6 +132,7 @@ internal sealed class YamuxStream : DuplexStream
         }
     }
 
+    /// <inheritdoc />
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (!buffer.IsEmpty)
@@ -264,12 +266,14 @@ internal sealed class YamuxStream : DuplexStream
         _session.Forget(Id);
     }
 
+    /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
         await CloseWriteAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Api;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Commands;
 using Sandbox.Server.Runtime;
 

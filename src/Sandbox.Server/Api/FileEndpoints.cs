@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Commands;
 using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Api;
 using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
 using Sandbox.Server.Runtime;

@@ -66,7 +66,7 @@ internal sealed class BoxNetworkDirectory : IBoxNetworkDirectory
         }
     }
 
-    public Sandbox.Client.Protocol.ProxyConfig? GetProxyConfig(string id) => _boxes.Find(id)?.Record.ProxyConfig;
+    public Sandbox.Protocol.ProxyConfig? GetProxyConfig(string id) => _boxes.Find(id)?.Record.ProxyConfig;
 
     public void MarkActive(string id) => _boxes.Find(id)?.Touch(_boxes.Time);
 

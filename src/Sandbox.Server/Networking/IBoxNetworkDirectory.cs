@@ -20,7 +20,7 @@ internal interface IBoxNetworkDirectory
     ValueTask<FileStream?> OpenFileAsync(string id, string path, CancellationToken cancellationToken = default);
 
     /// <summary>The box's stored proxy_config, unredacted; the egress proxy picks up changes (PATCH) from it.</summary>
-    Sandbox.Client.Protocol.ProxyConfig? GetProxyConfig(string id) => null;
+    Sandbox.Protocol.ProxyConfig? GetProxyConfig(string id) => null;
 
     /// <summary>Records activity on the box (service requests, tunnel streams, downloads, egress), so idle_ttl does not stop a box in use.</summary>
     void MarkActive(string id)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Runtime;
 

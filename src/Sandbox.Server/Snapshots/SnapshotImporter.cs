@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
 using Sandbox.Server.Files;

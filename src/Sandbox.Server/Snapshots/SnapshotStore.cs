@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
 using Sandbox.Server.Runtime;

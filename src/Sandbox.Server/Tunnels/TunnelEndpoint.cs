@@ -1,5 +1,4 @@
-using Sandbox.Client.Protocol;
-using Sandbox.Client.Tunnels;
+using Sandbox.Protocol;
 using Sandbox.Server.Networking;
 
 namespace Sandbox.Server.Tunnels;

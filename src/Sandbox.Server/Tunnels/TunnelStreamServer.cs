@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Sandbox.Client.Tunnels;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Tunnels;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Sandbox.Client;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.AgentTools.Tests;
 

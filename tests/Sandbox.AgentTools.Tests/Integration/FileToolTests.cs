@@ -161,13 +161,13 @@ public sealed class FileToolTests(LocalServerFixture fixture)
     [Fact]
     public async Task PoolBoxes_AreCreatedWithTheConfiguredProxyConfig()
     {
-        var proxy = JsonSerializer.Deserialize<Sandbox.Client.Protocol.ProxyConfig>(
+        var proxy = JsonSerializer.Deserialize<Sandbox.Protocol.ProxyConfig>(
             """{"rules":[{"name":"github","type":"headers","enabled":true,"match_hosts":["api.github.com"],"headers":[{"name":"authorization","type":"workspace_secret","value":"{GITHUB_TOKEN}"}]}]}""",
-            Sandbox.Client.Protocol.SandboxJson.Options)!;
+            Sandbox.Protocol.SandboxJson.Options)!;
         await using var pool = new SandboxLeasePool(fixture.Client, new SandboxPoolOptions { MinIdle = 0, MaxBoxes = 1, ProxyConfig = proxy });
         await using SandboxLease lease = await pool.RentAsync("proxy-conv");
         SandboxInstance fetched = await fixture.Client.GetSandboxAsync(lease.Sandbox.Name);
-        Sandbox.Client.Protocol.ProxyRule rule = Assert.Single(fetched.Info.ProxyConfig!.Rules);
+        Sandbox.Protocol.ProxyRule rule = Assert.Single(fetched.Info.ProxyConfig!.Rules);
         Assert.Equal("github", rule.Name);
         Assert.Equal("true", fetched.Info.Labels![ClientSandboxProvisioner.PoolLabel]);
     }

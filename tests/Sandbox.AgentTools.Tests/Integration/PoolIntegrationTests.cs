@@ -62,7 +62,7 @@ public sealed class PoolIntegrationTests(LocalServerFixture fixture)
             Assert.Equal(kept, (await fixture.Client.GetSandboxAsync(kept)).Name);
         }
 
-        IReadOnlyList<Sandbox.Client.Protocol.SandboxInfo> left = await fixture.Client.ListSandboxesAsync();
+        IReadOnlyList<Sandbox.Protocol.SandboxInfo> left = await fixture.Client.ListSandboxesAsync();
         Assert.DoesNotContain(left, b => b.Name == kept || b.Name == released);
     }
 }

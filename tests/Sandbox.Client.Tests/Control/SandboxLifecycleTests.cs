@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Client.Tests.Infrastructure;
 
 namespace Sandbox.Client.Tests.Control;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Sandbox.Client.Tunnels;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client.Tests.Tunnels;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Sandbox.Client.Tunnels;
+using Sandbox.Protocol;
 
 namespace Sandbox.Client.Tests.Tunnels;
 

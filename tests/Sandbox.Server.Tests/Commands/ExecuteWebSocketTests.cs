@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using Sandbox.Client;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Tests.Commands;
 
@@ -292,7 +292,7 @@ public sealed class ExecuteWebSocketTests(ServerFixture fixture) : IClassFixture
         using (var socket = await fixture.ConnectAsync(_box.Id!))
         {
             await ServerFixture.SendAsync(socket, Execute("sleep 2; echo survived-attached; sleep 300", id, extra: new { idle_timeout_seconds = 1 }));
-            var frames = new List<Sandbox.Client.Protocol.ExecutionServerFrame>();
+            var frames = new List<Sandbox.Protocol.ExecutionServerFrame>();
             while (await ServerFixture.ReceiveAsync(socket) is { } f)
             {
                 frames.Add(f);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Tests.Isolation;
 

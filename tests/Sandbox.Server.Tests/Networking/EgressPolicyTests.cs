@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Networking.Egress;
 
 namespace Sandbox.Server.Tests.Networking;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Networking.Egress;
 
 namespace Sandbox.Server.Tests.Networking;

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Networking;
 
 namespace Sandbox.Server.Tests.Networking;

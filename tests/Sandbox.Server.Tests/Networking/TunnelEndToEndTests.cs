@@ -6,6 +6,7 @@ using Sandbox.Client;
 using Sandbox.Client.Tunnels;
 using Sandbox.Server.Networking;
 using Sandbox.Server.Tunnels;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Tests.Networking;
 

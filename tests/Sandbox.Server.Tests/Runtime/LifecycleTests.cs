@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Tests.Networking;
 
 namespace Sandbox.Server.Tests.Runtime;

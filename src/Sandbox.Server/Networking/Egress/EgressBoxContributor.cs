@@ -13,7 +13,7 @@ namespace Sandbox.Server.Networking.Egress;
 internal sealed partial class EgressBoxContributor(EgressListeners listeners, EgressCertificateAuthority authority, ILogger<EgressBoxContributor> logger)
     : IBoxStartContributor
 {
-    private readonly ConcurrentDictionary<string, (EgressPolicy Policy, Sandbox.Client.Protocol.ProxyConfig Config)> _pending = new();
+    private readonly ConcurrentDictionary<string, (EgressPolicy Policy, Sandbox.Protocol.ProxyConfig Config)> _pending = new();
 
     public ValueTask ContributeAsync(BoxStartContext context, CancellationToken cancellationToken)
     {

@@ -27,7 +27,7 @@ internal sealed partial class EgressListeners(
     public bool IsListening(string boxId) => _listeners.ContainsKey(boxId);
 
     /// <summary>Starts (or restarts) the listener of a box in <paramref name="namespacePath"/> with <paramref name="policy"/>.</summary>
-    public async Task StartAsync(string boxId, string namespacePath, EgressPolicy policy, CancellationToken cancellationToken, Sandbox.Client.Protocol.ProxyConfig? config = null)
+    public async Task StartAsync(string boxId, string namespacePath, EgressPolicy policy, CancellationToken cancellationToken, Sandbox.Protocol.ProxyConfig? config = null)
     {
         if (_listeners.TryGetValue(boxId, out var existing))
         {
@@ -146,7 +146,7 @@ internal sealed partial class EgressListeners(
     }
 
     /// <summary>Applies an updated proxy_config (PATCH) to a running listener; an invalid one keeps the previous policy.</summary>
-    private void RefreshPolicy(Listener listener, Sandbox.Client.Protocol.ProxyConfig? config)
+    private void RefreshPolicy(Listener listener, Sandbox.Protocol.ProxyConfig? config)
     {
         if (config is null || ReferenceEquals(config, listener.Config))
         {
@@ -191,6 +191,6 @@ internal sealed partial class EgressListeners(
 
         public EgressPolicy Policy { get; set; } = policy;
 
-        public Sandbox.Client.Protocol.ProxyConfig? Config { get; set; }
+        public Sandbox.Protocol.ProxyConfig? Config { get; set; }
     }
 }

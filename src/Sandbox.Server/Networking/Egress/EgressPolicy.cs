@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Networking.Egress;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Networking.Services;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Networking.Services;
 

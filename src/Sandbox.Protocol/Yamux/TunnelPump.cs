@@ -1,9 +1,9 @@
 using System.Net.Sockets;
 
-namespace Sandbox.Client.Tunnels;
+namespace Sandbox.Protocol;
 
 /// <summary>Copies bytes between a yamux stream and a TCP socket in both directions, with half-close.</summary>
-internal static class TunnelPump
+public static class TunnelPump
 {
     private const int BufferSize = 64 * 1024;
 
