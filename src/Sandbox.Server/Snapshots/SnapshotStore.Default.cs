@@ -1,4 +1,4 @@
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Diagnostics;
 using Sandbox.Server.Snapshots.Default;
 

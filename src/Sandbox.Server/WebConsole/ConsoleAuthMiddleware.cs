@@ -1,4 +1,4 @@
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.WebConsole;
 

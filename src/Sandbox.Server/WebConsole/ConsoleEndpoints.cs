@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Networking;
 
 namespace Sandbox.Server.WebConsole;

@@ -1,4 +1,4 @@
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Sandbox.Server.Runtime;
 
 namespace Sandbox.Server.Snapshots.Registry;
