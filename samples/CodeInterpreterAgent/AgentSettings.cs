@@ -27,8 +27,24 @@ internal sealed record AgentSettings
     /// <summary>Keep asking for more user messages after the first turn (<c>--interactive</c>, model mode only).</summary>
     public bool Interactive { get; init; }
 
+    /// <summary>Which framework drives the tools (<c>--framework</c>).</summary>
+    public AgentFramework Framework { get; init; } = AgentFramework.Meai;
+
+    /// <summary>Approve calls that need approval (<c>expose_port</c>) without asking (<c>--yes</c>).</summary>
+    public bool Yes { get; init; }
+
     /// <summary>Keep the sandbox (and the web app's URL) until Enter is pressed (<c>--keep-alive</c>).</summary>
     public bool KeepAlive { get; init; }
 
-    public override string ToString() => $"endpoint={Endpoint?.ToString() ?? "(embedded)"} hosted={Hosted} offline={Offline} output={OutputDirectory}";
+    public override string ToString() => $"endpoint={Endpoint?.ToString() ?? "(embedded)"} hosted={Hosted} offline={Offline} framework={Framework} output={OutputDirectory}";
+}
+
+/// <summary>The framework the sample runs on.</summary>
+internal enum AgentFramework
+{
+    /// <summary>Microsoft.Extensions.AI: <c>ChatClientBuilder(...).UseFunctionInvocation()...</c>.</summary>
+    Meai,
+
+    /// <summary>Agent Framework: a <c>ChatClientAgent</c> over the same pipeline, with two sessions.</summary>
+    Agents,
 }

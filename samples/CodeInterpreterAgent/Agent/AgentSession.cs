@@ -4,6 +4,7 @@ using CodeInterpreterAgent.Hosting;
 using CodeInterpreterAgent.Models;
 using CodeInterpreterAgent.Offline;
 using CodeInterpreterAgent.Output;
+using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
 using OpenTelemetry.Trace;
 using Sandbox.AgentTools;
@@ -34,6 +35,8 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             _ui.Info($"model: {model}");
         }
 
+        _ui.Info($"framework: {FrameworkDescription(settings.Framework)}");
+
         using TracerProvider? tracing = AgentTelemetry.StartExport(env);
         if (tracing is not null)
         {
@@ -61,11 +64,11 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             _ui.Info($"sandboxes: {backend.Description}");
             await using var pool = new SandboxLeasePool(backend.Client, new SandboxPoolOptions { MinIdle = 0, MaxBoxes = 2 });
             string conversationId = "code-interpreter-" + Guid.NewGuid().ToString("N")[..8];
-            IList<AITool> tools = SandboxTools.Create(pool, conversationId, new SandboxToolOptions { OnOutput = _ui.ToolOutput });
-
+            var toolOptions = new SandboxToolOptions { OnOutput = _ui.ToolOutput, RequireApprovalForExposePort = true };
+            var tracker = new ToolCallTracker(_ui, time);
+            var approvals = new Approvals(console, offline: model is null, settings.Yes);
             var scripted = model is null ? new ScriptedChatClient() : null;
-            using IChatClient chat = new TracingChatClient(scripted ?? (IChatClient)new OpenAIChatClient(model!), model?.Model ?? "offline-script");
-            var loop = new ToolLoop(chat, [.. tools], _ui, time) { MaxIterations = settings.MaxIterations };
+            using IChatClient chat = ChatPipeline.Build(scripted ?? ChatPipeline.ForModel(model!), tracker, _ui, settings.MaxIterations);
 
             string? answer;
             using (Activity? activity = AgentTelemetry.Source.StartActivity("invoke_agent code-interpreter"))
@@ -75,7 +78,15 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
                 activity?.SetTag("langsmith.span.kind", "chain");
                 try
                 {
-                    answer = await ConverseAsync(loop, model, cancellationToken);
+                    if (settings.Framework == AgentFramework.Agents)
+                    {
+                        // One tool set shared by the agent: each agent session gets its own box.
+                        (answer, conversationId) = await ConverseWithAgentAsync(chat, SandboxTools.Create(pool, toolOptions), approvals, scripted, model, cancellationToken);
+                    }
+                    else
+                    {
+                        answer = await ConverseAsync(chat, SandboxTools.Create(pool, conversationId, toolOptions), approvals, model, cancellationToken);
+                    }
                 }
                 catch (Exception ex) when (model is not null && ex is not OperationCanceledException)
                 {
@@ -87,10 +98,10 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
                 }
             }
 
-            string? boxName = await FindBoxAsync(pool, conversationId, loop, cancellationToken);
-            List<SavedImage> images = SaveImages(loop.Calls);
+            string? boxName = await FindBoxAsync(pool, conversationId, tracker.Calls, cancellationToken);
+            List<SavedImage> images = SaveImages(tracker.Calls);
             string? webUrl = scripted?.BrowserUrl
-                ?? loop.Calls.LastOrDefault(c => c.Name == "expose_port" && !c.IsError)?.GetResultString("browser_url");
+                ?? tracker.Calls.LastOrDefault(c => c.Name == "expose_port" && !c.IsError)?.GetResultString("browser_url");
             WebAppCheck? web = null;
             string? webError = null;
             if (webUrl is not null)
@@ -109,14 +120,14 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             var problems = new List<string>();
             if (model is null)
             {
-                CheckOfflineRun(scripted!, loop, images, web, webError, problems);
+                CheckOfflineRun(scripted!, tracker.Calls, images, web, webError, problems);
             }
             else if (answer is null)
             {
                 problems.Add($"the model did not finish within {settings.MaxIterations} calls");
             }
 
-            WriteSummary(loop, boxName, pool.GetStatistics(), images, web, webUrl, elapsed, backend.Description);
+            WriteSummary(tracker.Calls, boxName, pool.GetStatistics(), images, web, webUrl, elapsed, backend.Description);
             if (settings.KeepAlive && webUrl is not null)
             {
                 console.MarkupLine("[yellow]The web app stays up until you press Enter.[/]");
@@ -139,21 +150,29 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
         }
     }
 
-    private async Task<string?> ConverseAsync(ToolLoop loop, ModelSettings? model, CancellationToken cancellationToken)
+    /// <summary>Microsoft.Extensions.AI: the pipeline's function invocation runs the tools; approvals are answered by the host.</summary>
+    private async Task<string?> ConverseAsync(IChatClient chat, IList<AITool> tools, Approvals approvals, ModelSettings? model, CancellationToken cancellationToken)
     {
         var history = new List<ChatMessage> { new(ChatRole.System, Prompts.System) };
-        if (model is null)
+        var options = new ChatOptions { Tools = [.. tools], ToolMode = ChatToolMode.Auto };
+        async Task<string?> TurnAsync()
         {
-            _ui.User(ScriptedChatClient.UserPrompt);
-            history.Add(new ChatMessage(ChatRole.User, ScriptedChatClient.UserPrompt));
-            return await loop.RunTurnAsync(history, cancellationToken);
+            ChatResponse response = await chat.GetResponseAsync(history, options, cancellationToken);
+            history.AddMessages(response);
+            while (await approvals.AnswerAsync(response.Messages, cancellationToken) is { Count: > 0 } answers)
+            {
+                history.Add(new ChatMessage(ChatRole.User, answers));
+                response = await chat.GetResponseAsync(history, options, cancellationToken);
+                history.AddMessages(response);
+            }
+
+            return ChatPipeline.Finished(response.Messages) ? response.Text : Unfinished();
         }
 
-        string prompt = settings.Prompt ?? Prompts.DefaultTask + "\n\n```csv\n" + SalesData.Csv() + "```";
-        _ui.User(settings.Prompt ?? Prompts.DefaultTask + " [CSV attached]");
-        history.Add(new ChatMessage(ChatRole.User, prompt));
-        string? answer = await loop.RunTurnAsync(history, cancellationToken);
-        while (settings.Interactive && answer is not null)
+        string first = FirstPrompt(model);
+        history.Add(new ChatMessage(ChatRole.User, first));
+        string? answer = await TurnAsync();
+        while (model is not null && settings.Interactive && answer is not null)
         {
             string next = await new TextPrompt<string>("[green]you[/] (empty line to finish)").AllowEmpty().ShowAsync(console, cancellationToken);
             if (string.IsNullOrWhiteSpace(next))
@@ -162,15 +181,70 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             }
 
             history.Add(new ChatMessage(ChatRole.User, next));
-            answer = await loop.RunTurnAsync(history, cancellationToken);
+            answer = await TurnAsync();
         }
 
         return answer;
     }
 
-    private static async Task<string?> FindBoxAsync(SandboxLeasePool pool, string conversationId, ToolLoop loop, CancellationToken cancellationToken)
+    /// <summary>
+    /// Agent Framework: a <see cref="ChatClientAgent"/> over the same pipeline, and two sessions of it, as two users of one
+    /// agent would have: the task runs in session A, then session B asks what it can see of A. Returns A's answer and conversation.
+    /// </summary>
+    private async Task<(string? Answer, string ConversationId)> ConverseWithAgentAsync(IChatClient chat, IList<AITool> tools, Approvals approvals,
+        ScriptedChatClient? scripted, ModelSettings? model, CancellationToken cancellationToken)
     {
-        if (loop.Calls.Count == 0)
+        AIAgent agent = new ChatClientAgent(chat, instructions: Prompts.System, name: "code-interpreter", tools: [.. tools]);
+        async Task<string?> TurnAsync(Microsoft.Agents.AI.AgentSession session, string message)
+        {
+            AgentResponse response = await agent.RunAsync(message, session, cancellationToken: cancellationToken);
+            while (await approvals.AnswerAsync(response.Messages, cancellationToken) is { Count: > 0 } answers)
+            {
+                response = await agent.RunAsync(new ChatMessage(ChatRole.User, answers), session, cancellationToken: cancellationToken);
+            }
+
+            return ChatPipeline.Finished(response.Messages) ? response.Text : Unfinished();
+        }
+
+        Microsoft.Agents.AI.AgentSession a = await agent.CreateSessionAsync(cancellationToken);
+        _ui.Info($"agent session A (conversation {SandboxConversation.Of(a)})");
+        string? answer = await TurnAsync(a, FirstPrompt(model));
+
+        Microsoft.Agents.AI.AgentSession b = await agent.CreateSessionAsync(cancellationToken);
+        _ui.Info($"agent session B (conversation {SandboxConversation.Of(b)}): another user of the same agent and the same tools");
+        string isolation = scripted is null ? Prompts.IsolationCheck : ScriptedChatClient.IsolationPrompt;
+        _ui.User(isolation);
+        await TurnAsync(b, isolation);
+        return (answer, SandboxConversation.Of(a));
+    }
+
+    private string FirstPrompt(ModelSettings? model)
+    {
+        if (model is null)
+        {
+            _ui.User(ScriptedChatClient.UserPrompt);
+            return ScriptedChatClient.UserPrompt;
+        }
+
+        _ui.User(settings.Prompt ?? Prompts.DefaultTask + " [CSV attached]");
+        return settings.Prompt ?? Prompts.DefaultTask + "\n\n```csv\n" + SalesData.Csv() + "```";
+    }
+
+    private string? Unfinished()
+    {
+        _ui.AssistantText($"(stopped after {settings.MaxIterations} model calls without a final answer)");
+        return null;
+    }
+
+    private static string FrameworkDescription(AgentFramework framework) => framework switch
+    {
+        AgentFramework.Agents => "Agent Framework (ChatClientAgent, two sessions) over Microsoft.Extensions.AI: UseFunctionInvocation, UseToolResultImages, UseOpenTelemetry",
+        _ => "Microsoft.Extensions.AI: ChatClientBuilder with UseFunctionInvocation, UseToolResultImages, UseOpenTelemetry",
+    };
+
+    private static async Task<string?> FindBoxAsync(SandboxLeasePool pool, string conversationId, List<ToolCallRecord> calls, CancellationToken cancellationToken)
+    {
+        if (calls.Count == 0)
         {
             return null;
         }
@@ -206,14 +280,20 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
         return saved;
     }
 
-    private static void CheckOfflineRun(ScriptedChatClient script, ToolLoop loop, List<SavedImage> images, WebAppCheck? web, string? webError, List<string> problems)
+    private void CheckOfflineRun(ScriptedChatClient script, List<ToolCallRecord> calls, List<SavedImage> images, WebAppCheck? web, string? webError, List<string> problems)
     {
         if (script.FailureReason is { } reason)
         {
             problems.Add("the scripted conversation stopped: " + reason);
         }
 
-        foreach (ToolCallRecord failed in loop.Calls.Where(c => c.IsError))
+        if (settings.Framework == AgentFramework.Agents
+            && (script.IsolationPython?.Trim() != "rows defined: False" || script.IsolationFiles?.Trim() != "no data/sales.csv here"))
+        {
+            problems.Add($"agent session B saw session A's state: '{script.IsolationPython?.Trim()}', '{script.IsolationFiles?.Trim()}'");
+        }
+
+        foreach (ToolCallRecord failed in calls.Where(c => c.IsError))
         {
             problems.Add($"tool call #{failed.Number} ({failed.Name}) failed");
         }
@@ -246,14 +326,14 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
         }
     }
 
-    private void WriteSummary(ToolLoop loop, string? boxName, SandboxPoolStatistics stats, List<SavedImage> images, WebAppCheck? web, string? webUrl,
+    private void WriteSummary(List<ToolCallRecord> calls, string? boxName, SandboxPoolStatistics stats, List<SavedImage> images, WebAppCheck? web, string? webUrl,
         TimeSpan elapsed, string backend)
     {
         console.WriteLine();
         console.Write(new Rule("[bold]Summary[/]").LeftJustified());
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("#").AddColumn("tool").AddColumn("what").AddColumn(new TableColumn("time").RightAligned()).AddColumn("result");
-        foreach (ToolCallRecord call in loop.Calls)
+        foreach (ToolCallRecord call in calls)
         {
             string what = call.Name switch
             {
@@ -268,9 +348,9 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
         }
 
         console.Write(table);
-        TimeSpan toolTime = loop.Calls.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.Duration);
-        console.MarkupLine($"tool calls:   {loop.Calls.Count} ({loop.Calls.Count(c => c.IsError)} failed), {toolTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s in tools");
-        console.MarkupLine($"boxes used:   {(boxName is null ? "0" : "1 (" + Markup.Escape(boxName) + ")")}; pool owns {stats.Total} now, deleted on exit");
+        TimeSpan toolTime = calls.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.Duration);
+        console.MarkupLine($"tool calls:   {calls.Count} ({calls.Count(c => c.IsError)} failed), {toolTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s in tools");
+        console.MarkupLine($"box:          {(boxName is null ? "none" : Markup.Escape(boxName))}; pool owns {stats.Total} now, deleted on exit");
         console.MarkupLine($"sandboxes:    {Markup.Escape(backend)}");
         foreach (SavedImage image in images)
         {

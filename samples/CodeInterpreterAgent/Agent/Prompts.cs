@@ -19,4 +19,8 @@ internal static class Prompts
         (units x unit_price) per region and the best month, draw a bar chart of revenue per region as a PNG, then build
         a tiny web app on port 8000 that shows the table and the chart, expose it and give me its browser URL.
         """;
+
+    /// <summary>The second agent session's question (Agent Framework variant, model mode).</summary>
+    public const string IsolationCheck =
+        "Use your tools to check whether your sandbox has a Python variable named 'rows' or a file data/sales.csv, and say what you found.";
 }
