@@ -43,6 +43,35 @@ public sealed partial class CodeInterpreterAgentTests(ITestOutputHelper log) : I
     }
 
     [Fact]
+    public async Task OfflineRun_OnAgentFramework_SecondSessionSeesNothingOfTheFirst()
+    {
+        (int exitCode, string text) = await RunAsync("--offline", "--framework", "agents", "--output", _output);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{text}");
+        Assert.Contains("framework: Agent Framework (ChatClientAgent, two sessions)", text, StringComparison.Ordinal);
+        // Session A did the whole task in its box (state kept between calls, chart, web app) ...
+        Assert.Contains("loaded 144 rows", text, StringComparison.Ordinal);
+        Assert.Matches(@"web app:\s+answered HTTP 200 through its URL", text);
+        // ... and session B, same agent and same tool set, got a box of its own.
+        Assert.Matches(@"agent session A \(conversation agent-session-\w+\)", text);
+        Assert.Matches(@"agent session B \(conversation agent-session-\w+\)", text);
+        Assert.Contains("\n  rows defined: False", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("\n  no data/sales.csv here", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Matches(@"tool calls:\s+9 \(0 failed\)", text);
+    }
+
+    [Fact]
+    public async Task OfflineRun_ExposePortApproval_IsAskedOfTheHostAndLabelled()
+    {
+        (int exitCode, string text) = await RunAsync("--offline", "--output", _output);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{text}");
+        int approval = text.IndexOf("approval expose_port: publish port 8000 of the sandbox at a URL: approved automatically (offline script", StringComparison.Ordinal);
+        int exposed = text.IndexOf("> tool #7 expose_port", StringComparison.Ordinal);
+        Assert.True(approval >= 0 && approval < exposed, "the approval line is missing or after the call\n" + text);
+    }
+
+    [Fact]
     public async Task UnreachableSandboxServer_ExitsNonZeroWithAClearMessage()
     {
         (int exitCode, string text) = await RunAsync("--offline", "--output", _output, "--endpoint", "http://127.0.0.1:9/v2/sandboxes", "--api-key", "test-key");

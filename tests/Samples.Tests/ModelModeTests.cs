@@ -106,6 +106,37 @@ public sealed class ModelModeTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task ModelAsksToExposeAPort_WithNoOneToAsk_IsRefused_AndTheModelIsToldSo()
+    {
+        await using FakeOpenAIServer model = await FakeOpenAIServer.StartAsync((request, number) => number == 1
+            ? FakeOpenAIServer.Completion(new
+            {
+                role = "assistant",
+                tool_calls = new[] { new { id = "call_9", type = "function", function = new { name = "expose_port", arguments = """{"port":8000}""" } } },
+            }, "tool_calls")
+            : FakeOpenAIServer.Completion(new { role = "assistant", content = "Understood, I will not publish it." }, "stop"));
+        var env = new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = model.BaseUrl.ToString(), ["OPENAI_MODEL"] = "fake-model" };
+        var settings = new AgentSettings { OutputDirectory = _output, Prompt = "publish port 8000", MaxIterations = 4 };
+        using var writer = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        int exitCode = await new AgentSession(settings, Program.CreateConsole(writer), name => env.GetValueOrDefault(name), TimeProvider.System)
+            .RunAsync(timeout.Token);
+        string text = writer.ToString();
+        log.WriteLine(text);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("approval expose_port: publish port 8000 of the sandbox at a URL: refused (no interactive console to ask; run with --yes to allow)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("> tool #1 expose_port", text, StringComparison.Ordinal);
+        Assert.Contains("web app URL:  (none)", text, StringComparison.Ordinal);
+        // The model got a tool result for its call that says it was rejected.
+        Assert.Equal(2, model.Requests.Count);
+        JsonElement toolMessage = model.Requests[1].GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "tool");
+        Assert.Equal("call_9", toolMessage.GetProperty("tool_call_id").GetString());
+        Assert.Contains("rejected", toolMessage.GetProperty("content").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnreachableModel_ExitsNonZeroWithAHintAndNoKey()
     {
         var env = new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1", ["OPENAI_API_KEY"] = "sk-never-printed" };
