@@ -48,18 +48,30 @@ public sealed class ToolResultImagesChatCompletionService(IChatCompletionService
         ArgumentNullException.ThrowIfNull(chatHistory);
         for (int round = 0; ; round++)
         {
-            IDisposable delivering = PendingImages.Deliver(chatHistory);
+            // The filter runs inside the inner enumerator's MoveNextAsync: mark the history around each of those calls.
+            IAsyncEnumerator<StreamingChatMessageContent> updates = Inner.GetStreamingChatMessageContentsAsync(chatHistory, executionSettings, kernel, cancellationToken)
+                .GetAsyncEnumerator(cancellationToken);
             try
             {
-                await foreach (StreamingChatMessageContent update in Inner.GetStreamingChatMessageContentsAsync(chatHistory, executionSettings, kernel, cancellationToken)
-                    .ConfigureAwait(false))
+                while (true)
                 {
-                    yield return update;
+                    bool more;
+                    using (PendingImages.Deliver(chatHistory))
+                    {
+                        more = await updates.MoveNextAsync().ConfigureAwait(false);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    yield return updates.Current;
                 }
             }
             finally
             {
-                delivering.Dispose();
+                await updates.DisposeAsync().ConfigureAwait(false);
             }
 
             if (round >= MaxImageRounds || !TryAddImages(chatHistory))
