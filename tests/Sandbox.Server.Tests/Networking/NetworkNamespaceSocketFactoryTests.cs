@@ -68,7 +68,7 @@ public sealed class NetworkNamespaceSocketFactoryTests
             {
                 return await factory.ConnectLoopbackAsync(ns, port);
             }
-            catch (Exception ex) when ((ex is SocketException or IOException) && attempt < 100)
+            catch (Exception ex) when ((ex is SocketException or IOException) && attempt < 600)
             {
                 await Task.Delay(50);
             }
