@@ -12,11 +12,14 @@ internal static class CliApp
     {
         s_interrupt = interrupt.Token;
         var root = BuildRoot();
-        var parse = root.Parse(args);
+        // No response files: '@file' is a value of its own here (--proxy-config @proxy.json).
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             // One line: the first problem, and where to look.
-            Console.Error.WriteLine($"error: {parse.Errors[0].Message} (see 'sandbox {CommandPath(parse)}--help')");
+            var first = parse.Errors.OrderBy(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1).First();
+            var message = string.Join(' ', first.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            Console.Error.WriteLine($"error: {message} (see 'sandbox {CommandPath(parse)}--help')");
             return 2;
         }
 

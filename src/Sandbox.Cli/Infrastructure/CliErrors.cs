@@ -35,6 +35,7 @@ internal static class CliErrors
             OperationCanceledException => ("interrupted", 130),
             SandboxAuthenticationException e => ("authentication failed (check LANGSMITH_API_KEY or --api-key): " + e.Message, 1),
             ResourceNotFoundException e => (e.Message, 1),
+            SandboxConnectionException e => ("cannot reach the sandbox server: " + e.Message, 1),
             SandboxException e => (e.Message, 1),
             HttpRequestException { InnerException: SocketException s } => ($"cannot reach the sandbox server: {s.Message}", 1),
             HttpRequestException e => ("request failed: " + e.Message, 1),
