@@ -134,14 +134,19 @@ internal static class SshSetupCommand
     {
         if (sshdRunning)
         {
-            var scan = await box.RunAsync("ssh-keyscan -T 5 -p 22 127.0.0.1 2>/dev/null", new RunOptions { Timeout = TimeSpan.FromSeconds(20), Shell = "/bin/sh" }, cancellationToken).ConfigureAwait(false);
-            var line = scan.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
-                .Select(l => l.Split(' ', 2)).Where(p => p.Length == 2).Select(p => p[1])
-                .OrderBy(k => k.StartsWith("ssh-ed25519", StringComparison.Ordinal) ? 0 : 1).FirstOrDefault();
-            if (line is not null)
+            // One key type per connection, the preferred first: a burst of parallel probes can trip sshd's MaxStartups.
+            foreach (var type in new[] { "ed25519", "ecdsa", "rsa", "ed25519" })
             {
-                return line;
+                var scan = await box.RunAsync($"ssh-keyscan -T 10 -t {type} -p 22 127.0.0.1 2>/dev/null", new RunOptions { Timeout = TimeSpan.FromSeconds(30), Shell = "/bin/sh" }, cancellationToken).ConfigureAwait(false);
+                var line = scan.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
+                    .Select(l => l.Split(' ', 2)).Where(p => p.Length == 2).Select(p => p[1]).FirstOrDefault();
+                if (line is not null)
+                {
+                    return line;
+                }
             }
+
+            OutputWriter.Note("warning: sshd did not answer ssh-keyscan; using the host key files in /etc/ssh instead.");
         }
 
         var file = await box.RunAsync(

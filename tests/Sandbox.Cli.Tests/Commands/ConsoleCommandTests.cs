@@ -21,9 +21,9 @@ public sealed partial class ConsoleCommandTests(CliFixture fixture) : IAsyncLife
         await tmux.WaitForTextAsync("root@sandbox");
 
         tmux.TypeLine("echo typed-$((6*7)); tty; stty size");
-        var screen = await tmux.WaitForTextAsync("typed-42");
+        await tmux.WaitForTextAsync("typed-42");
+        var screen = await tmux.WaitForTextAsync("30 100");   // the last output of the line
         Assert.Matches(@"/dev/pts/\d+", screen);
-        await tmux.WaitForTextAsync("30 100");
         // Raw mode locally: the typed line appears once (the remote terminal's echo), not twice.
         Assert.Single(Regex.Matches(tmux.Screen(), Regex.Escape("echo typed-$((6*7))")));
 
@@ -47,7 +47,7 @@ public sealed partial class ConsoleCommandTests(CliFixture fixture) : IAsyncLife
     public async Task Console_WithShellOption_StartsThatShell()
     {
         using var tmux = new TmuxSession($"{CliRunner.ShellCommand} console {_box} --shell /bin/sh", fixture.Env);
-        await tmux.WaitForTextAsync("# ");
+        await tmux.WaitForAsync(s => Regex.IsMatch(s, @"^#\s*$", RegexOptions.Multiline), "the sh prompt");
         tmux.TypeLine("readlink -f /proc/$$/exe; echo shell-$((2+3))");
         var screen = await tmux.WaitForTextAsync("shell-5");
         Assert.Contains("/usr/bin/dash", screen, StringComparison.Ordinal);

@@ -32,7 +32,7 @@ public sealed class SshSetupCommandTests(CliFixture fixture)
         var sshd = await fixture.RunAsync("exec", box, "--", "sh", "-c",
             "set -e; mkdir -p /run/sshd /root/sshd; ssh-keygen -q -t ed25519 -N '' -f /root/sshd/host_ed25519; " +
             "nohup /usr/sbin/sshd -D -e -p 22 -h /root/sshd/host_ed25519 -o PidFile=none -o UsePAM=yes -o StrictModes=no " +
-            "-o PermitRootLogin=prohibit-password -o PasswordAuthentication=no > /root/sshd/log 2>&1 & " +
+            "-o PermitRootLogin=prohibit-password -o PasswordAuthentication=no -o MaxStartups=100 > /root/sshd/log 2>&1 & " +
             "for i in $(seq 50); do grep -qiE ':0016 [0-9A-F]+:[0-9A-F]+ 0A' /proc/net/tcp /proc/net/tcp6 && exit 0; sleep 0.2; done; cat /root/sshd/log; exit 1");
         Assert.True(sshd.ExitCode == 0, sshd.ToString());
 

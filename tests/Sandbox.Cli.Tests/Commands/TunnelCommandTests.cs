@@ -13,10 +13,14 @@ public sealed class TunnelCommandTests(CliFixture fixture) : IAsyncLifetime
     {
         _box = await fixture.CreateBoxAsync("tunnel");
         // The guide's example service: python's http.server on port 8000, plus a line-echo server on 39517.
-        var started = await fixture.RunAsync("exec", _box, "--", "sh", "-c",
-            "cd /tmp && echo tunnel-page > index.html && nohup python3 -m http.server 8000 >/tmp/http.log 2>&1 & " +
-            "nohup python3 -c \"import socketserver\nclass H(socketserver.StreamRequestHandler):\n  def handle(self):\n    for l in self.rfile: self.wfile.write(b'echo:'+l)\nsocketserver.ThreadingTCPServer.allow_reuse_address=True\nsocketserver.ThreadingTCPServer(('127.0.0.1',39517),H).serve_forever()\" >/tmp/echo.log 2>&1 & " +
-            "for i in $(seq 50); do python3 -c 'import socket;socket.create_connection((\"127.0.0.1\",8000)).close();socket.create_connection((\"127.0.0.1\",39517)).close()' 2>/dev/null && exit 0; sleep 0.2; done; exit 1");
+        var http = await fixture.RunAsync("exec", _box, "--", "sh", "-c",
+            "cd /tmp && echo tunnel-page > index.html && nohup python3 -m http.server 8000 >/tmp/http.log 2>&1 &");
+        Assert.True(http.ExitCode == 0, http.ToString());
+        var echo = await fixture.RunAsync("exec", _box, "--", "sh", "-c",
+            "nohup python3 -c \"import socketserver\nclass H(socketserver.StreamRequestHandler):\n  def handle(self):\n    for l in self.rfile: self.wfile.write(b'echo:'+l)\nsocketserver.ThreadingTCPServer.allow_reuse_address=True\nsocketserver.ThreadingTCPServer(('127.0.0.1',39517),H).serve_forever()\" >/tmp/echo.log 2>&1 &");
+        Assert.True(echo.ExitCode == 0, echo.ToString());
+        var started = await fixture.RunAsync("exec", _box, "--", "python3", "-c",
+            "import socket, time\nfor port in (8000, 39517):\n  for i in range(300):\n    try:\n      socket.create_connection(('127.0.0.1', port), timeout=1).close(); break\n    except OSError: time.sleep(0.2)\n  else: raise SystemExit(f'port {port} never listened')");
         Assert.True(started.ExitCode == 0, started.ToString());
     }
 
