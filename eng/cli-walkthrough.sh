@@ -10,7 +10,9 @@ out="$root/artifacts/cli-walkthrough.txt"
 mkdir -p "$(dirname "$out")"
 work=$(mktemp -d /tmp/sandbox-cli-walkthrough.XXXXXX)
 dotnet build src/Sandbox.Cli -c Release -nologo -clp:ErrorsOnly >/dev/null
-dll="$root/src/Sandbox.Cli/bin/Release/net10.0/sandbox.dll"
+# A private copy of the build, so a rebuild of the working tree cannot change the binaries under a running walkthrough.
+cp -r "$root/src/Sandbox.Cli/bin/Release/net10.0" "$work/cli"
+dll="$work/cli/sandbox.dll"
 sandbox() { dotnet "$dll" "$@"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
