@@ -19,9 +19,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 export SANDBOX_SERVER_API_KEY="walkthrough-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 server_pid=""; tunnel_pid=""
 cleanup() {
-  [[ -n "$tunnel_pid" ]] && kill -INT "$tunnel_pid" 2>/dev/null || true
+  [[ -n "$tunnel_pid" ]] && kill -TERM "$tunnel_pid" 2>/dev/null || true
   tmux -L sandbox-walkthrough kill-server 2>/dev/null || true
-  [[ -n "$server_pid" ]] && { kill -INT "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
+  [[ -n "$server_pid" ]] && { kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -96,8 +96,9 @@ for _ in $(seq 100); do grep -q Forwarding "$work/tunnel.err" 2>/dev/null && bre
 cat "$work/tunnel.out" "$work/tunnel.err"
 show "for i in 1 2 3; do curl -s http://127.0.0.1:$local_port/index.html & done; wait"
 pids=(); for i in 1 2 3; do curl -s "http://127.0.0.1:$local_port/index.html" & pids+=($!); done; wait "${pids[@]}"
-show "kill -INT <tunnel>   # Ctrl+C"
-kill -INT "$tunnel_pid"; wait "$tunnel_pid" && echo "[tunnel exit 0]"; tunnel_pid=""
+# SIGTERM, handled like Ctrl+C: a script started in the background inherits SIGINT as ignored.
+show "kill -TERM <tunnel>   # as Ctrl+C"
+kill -TERM "$tunnel_pid"; wait "$tunnel_pid" && echo "[tunnel exit 0]"; tunnel_pid=""
 tail -1 "$work/tunnel.err"
 
 step "SSH through the tunnel (ssh-setup, then ssh and scp)"
