@@ -34,7 +34,7 @@ run() { show "sandbox $*"; sandbox "$@"; echo "[exit $?]"; }
 echo "# sandbox CLI walkthrough ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr))"
 step "Start the local server (sandbox server) and point the CLI at it"
 show "sandbox server --urls http://127.0.0.1:$port --data-dir $work/data &"
-sandbox server --urls "http://127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
+dotnet "$dll" server --urls "http://127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &   # not the function: $! must be the CLI itself
 server_pid=$!
 for _ in $(seq 100); do grep -q "Press Ctrl+C" "$work/server.log" 2>/dev/null && break; sleep 0.2; done
 grep -v '^info\|^      ' "$work/server.log"
@@ -90,7 +90,7 @@ sandbox exec my-vm -- sh -c 'cd /tmp && echo "hello through the tunnel" > index.
 sandbox exec my-vm -- sh -c 'for i in $(seq 50); do python3 -c "import socket; socket.create_connection((\"127.0.0.1\", 8000))" 2>/dev/null && exit 0; sleep 0.2; done; exit 1'
 local_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 show "sandbox tunnel my-vm --remote-port 8000 --local-port $local_port &"
-sandbox tunnel my-vm --remote-port 8000 --local-port "$local_port" > "$work/tunnel.out" 2> "$work/tunnel.err" &
+dotnet "$dll" tunnel my-vm --remote-port 8000 --local-port "$local_port" > "$work/tunnel.out" 2> "$work/tunnel.err" &
 tunnel_pid=$!
 for _ in $(seq 100); do grep -q Forwarding "$work/tunnel.err" 2>/dev/null && break; sleep 0.2; done
 cat "$work/tunnel.out" "$work/tunnel.err"
@@ -98,7 +98,7 @@ show "for i in 1 2 3; do curl -s http://127.0.0.1:$local_port/index.html & done;
 pids=(); for i in 1 2 3; do curl -s "http://127.0.0.1:$local_port/index.html" & pids+=($!); done; wait "${pids[@]}"
 # SIGTERM, handled like Ctrl+C: a script started in the background inherits SIGINT as ignored.
 show "kill -TERM <tunnel>   # as Ctrl+C"
-kill -TERM "$tunnel_pid"; wait "$tunnel_pid" && echo "[tunnel exit 0]"; tunnel_pid=""
+kill -TERM "$tunnel_pid"; wait "$tunnel_pid"; echo "[tunnel exit $?]"; tunnel_pid=""
 tail -1 "$work/tunnel.err"
 
 step "SSH through the tunnel (ssh-setup, then ssh and scp)"
@@ -127,3 +127,6 @@ run delete from-snapshot
 run delete my-vm
 run snapshot delete "$snapshot_id"
 run list
+show "kill -TERM <server>   # as Ctrl+C"
+kill -TERM "$server_pid"; wait "$server_pid"; echo "[server exit $?]"; server_pid=""
+tail -1 "$work/server.log"
