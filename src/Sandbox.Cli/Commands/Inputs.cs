@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Sandbox.Cli.Infrastructure;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Cli.Commands;
 

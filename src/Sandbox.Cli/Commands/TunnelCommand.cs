@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Sandbox.Cli.Infrastructure;
 using Sandbox.Cli.Output;
 using Sandbox.Client;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 
 namespace Sandbox.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sandbox.Client.Protocol;
+using Sandbox.Protocol;
 using Spectre.Console;
 
 namespace Sandbox.Cli.Output;
