@@ -20,6 +20,9 @@ command -v skopeo >/dev/null 2>&1 || packages+=(skopeo)
 command -v umoci >/dev/null 2>&1 || packages+=(umoci)
 command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils)
 command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)      # builds sandbox-box-exec (src/Sandbox.Server/Native)
+command -v tmux >/dev/null 2>&1 || packages+=(tmux)             # CLI tests: `sandbox console` in a real terminal
+command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)    # CLI tests: ssh/scp through `sandbox ssh-setup`
+[[ -x /usr/sbin/sshd ]] || packages+=(openssh-server)           # CLI tests: sshd run inside a box (boxes see the host's /usr)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fi

@@ -211,6 +211,8 @@ public sealed partial class SandboxClient : IDisposable
             DeleteAfterStopSeconds = Retention(options.DeleteAfterStop, "delete_after_stop_seconds"),
             ProxyConfig = options.ProxyConfig,
             RunConfig = options.RunConfig,
+            Vcpus = options.Vcpus,
+            MemBytes = options.MemBytes,
         };
         var path = "/boxes/" + SandboxRuntime.Segment(name, "name");
         var info = await SendControlAsync<SandboxInfo>(HttpMethod.Patch, path, request, (status, body, message) => status switch

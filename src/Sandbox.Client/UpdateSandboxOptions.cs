@@ -19,4 +19,10 @@ public sealed record UpdateSandboxOptions
 
     /// <summary>Run configuration merged into the stored one.</summary>
     public RunConfig? RunConfig { get; init; }
+
+    /// <summary>New vCPU count; applied the next time the sandbox starts.</summary>
+    public int? Vcpus { get; init; }
+
+    /// <summary>New memory limit in bytes; applied the next time the sandbox starts.</summary>
+    public long? MemBytes { get; init; }
 }

@@ -17,4 +17,10 @@ public sealed record UpdateSandboxRequest
 
     /// <summary>Run configuration merged into the stored one.</summary>
     public RunConfig? RunConfig { get; init; }
+
+    /// <summary>New vCPU count; takes effect the next time the sandbox starts (the CLI guide's <c>update --vcpus</c>).</summary>
+    public int? Vcpus { get; init; }
+
+    /// <summary>New memory limit in bytes; takes effect the next time the sandbox starts.</summary>
+    public long? MemBytes { get; init; }
 }

@@ -727,6 +727,16 @@ internal sealed partial class BoxManager : IAsyncDisposable
         ValidateRetention(request.IdleTtlSeconds, "idle_ttl_seconds");
         ValidateRetention(request.DeleteAfterStopSeconds, "delete_after_stop_seconds");
         SnapshotStore.ValidateRunConfig(request.RunConfig, "run_config");
+        if (request.Vcpus is { } newVcpus && (newVcpus < 1 || newVcpus > 64))
+        {
+            throw ApiException.Validation("vcpus", "vcpus must be between 1 and 64");
+        }
+
+        if (request.MemBytes is { } newMem && (newMem < MinMemoryBytes || newMem > 64L * 1024 * 1024 * 1024))
+        {
+            throw ApiException.Validation("mem_bytes", $"mem_bytes must be between {MinMemoryBytes} and 64 GiB");
+        }
+
         if (request.Name is { } newName && !NamePattern().IsMatch(newName))
         {
             throw ApiException.Validation("name", "name must be 1-128 characters of letters, digits, '.', '_' or '-', starting and ending with a letter or digit");
@@ -767,6 +777,17 @@ internal sealed partial class BoxManager : IAsyncDisposable
             if (request.RunConfig is not null)
             {
                 record.RunConfig = RunConfigs.Layer(record.RunConfig, request.RunConfig);
+            }
+
+            // Resources are the box's cgroup limits, made when the box starts: a change applies at the next start.
+            if (request.Vcpus is { } vcpus)
+            {
+                record.Vcpus = vcpus;
+            }
+
+            if (request.MemBytes is { } mem)
+            {
+                record.MemBytes = mem;
             }
 
             record.UpdatedAt = _time.GetUtcNow();
