@@ -87,7 +87,7 @@ public sealed class IsolationTests(ServerFixture fixture) : IClassFixture<Server
         var box = await fixture.CreateBoxAsync();
         var frames = await fixture.RunWsAsync(box.Id!,
             "python3 -c \"import os,time\nn=0\ntry:\n    while True:\n        if os.fork()==0:\n            time.sleep(60); os._exit(0)\n        n+=1\nexcept OSError as e:\n    print(n, e.errno, flush=True)\ntime.sleep(60)\"",
-            new { timeout_seconds = 5 });
+            new { timeout_seconds = 30 });
         string printed = ServerFixture.Collect(frames, "stdout").Trim();
         string[] parts = printed.Split(' ');
         Assert.True(int.Parse(parts[0]) < 1024, printed);
