@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local sandbox server and the tests need, once. Safe to re-run.
 #   bubblewrap  namespaces for every sandbox      iproute2  network namespace inspection
+#   gcc         builds the small sandbox-box-exec helper of the server
 #   chromium    headless browser test of service URLs (only with --browser)
 #   mmdebstrap  builds the default snapshot's Debian root filesystem (once per machine, cached)
 #   docker-registry, skopeo, umoci, apache2-utils (htpasswd)  loopback registry for the snapshot pull tests
@@ -18,6 +19,7 @@ command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || packages+=(skopeo)
 command -v umoci >/dev/null 2>&1 || packages+=(umoci)
 command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils)
+command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)      # builds sandbox-box-exec (src/Sandbox.Server/Native)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 fi

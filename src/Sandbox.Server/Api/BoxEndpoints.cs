@@ -125,7 +125,8 @@ internal static class BoxEndpoints
         var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
         var parent = boxes.Snapshots.Find(box.Record.SnapshotId) ?? throw ApiException.SnapshotNotFound(box.Record.SnapshotId);
         var snapshot = await boxes.Snapshots.CaptureAsync(parent, box.Id, boxes.UpperLayersPath(box, running), body.Name,
-            body.FsCapacityBytes ?? box.Record.FsCapacityBytes, RunConfigs.Layer(RunConfigs.Layer(parent.RunConfig, box.Record.RunConfig), body.RunConfig), ct).ConfigureAwait(false);
+            body.FsCapacityBytes ?? box.Record.FsCapacityBytes, RunConfigs.Layer(RunConfigs.Layer(parent.RunConfig, box.Record.RunConfig), body.RunConfig), ct,
+            boxes.UnshiftCapturedLayer).ConfigureAwait(false);
         return Results.Json(snapshot.ToInfo(), SandboxJson.Options, statusCode: 201);
     }
 }

@@ -5,7 +5,9 @@ using Sandbox.Server.Runtime;
 namespace Sandbox.Server.Commands;
 
 /// <summary>
-/// Starts a command inside a running box: nsenter enters the box's user, mount, uts, ipc, net and pid namespaces, where
+/// Starts a command inside a running box: sandbox-box-exec (the server's small nsenter) enters the box's mount, uts, ipc,
+/// net, pid, cgroup and user namespaces and, before exec, drops to the box's capabilities, sets no_new_privs and installs
+/// the box's seccomp filter (a process entering a user namespace would otherwise have every capability in it), where
 /// an in-box prelude reports the command's pid as seen in the box and waits; the server moves that process into the
 /// box's cgroups (and a per-command group) and lets it go on, and the prelude changes directory and execs the shell.
 /// No host-side shell runs per command (one exec less), and no value is interpolated into any script text.
@@ -35,7 +37,7 @@ internal sealed class CommandLauncher
         }
 
         CommandCgroup? cgroup = box.Cgroup?.RentCommandGroup();
-        var psi = new ProcessStartInfo(_host.NsenterPath!)
+        var psi = new ProcessStartInfo(_host.BoxExecPath!)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -53,12 +55,10 @@ internal sealed class CommandLauncher
             psi.Environment["SHELL"] = spec.Shell;
         }
 
-        Add(psi, "-t", box.InitPid.ToString(CultureInfo.InvariantCulture), "-U", "-m", "-u", "-i", "-n", "-p");
-        if (spec.Uid is { } uid)
-        {
-            Add(psi, "-S", uid.ToString(CultureInfo.InvariantCulture), "-G", (spec.Gid ?? uid).ToString(CultureInfo.InvariantCulture));
-        }
-
+        int uid = spec.Uid ?? 0;
+        Add(psi, box.InitPid.ToString(CultureInfo.InvariantCulture), uid.ToString(CultureInfo.InvariantCulture),
+            (spec.Gid ?? uid).ToString(CultureInfo.InvariantCulture), BoxCapabilities.Mask.ToString("x", CultureInfo.InvariantCulture),
+            box.SeccompFilter ?? "-");
         Add(psi, "--", "/bin/sh", "-c", BoxPrelude, "box-exec", spec.WorkingDirectory);
         if (spec.Pty)
         {

@@ -241,6 +241,97 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
+    private const long SysOpenTree = 428;
+    private const long SysMountSetattr = 442;
+    public const int OPEN_TREE_CLONE = 1;
+    public const ulong MOUNT_ATTR_RDONLY = 0x1;
+    public const ulong MOUNT_ATTR_NOSUID = 0x2;
+    public const ulong MOUNT_ATTR_NODEV = 0x4;
+    public const ulong MOUNT_ATTR_IDMAP = 0x100000;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MountAttr
+    {
+        public ulong AttrSet;
+        public ulong AttrClr;
+        public ulong Propagation;
+        public ulong UsernsFd;
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall5(long number, long a1, long a2, long a3, long a4, long a5);
+
+    /// <summary>
+    /// A detached copy of the mount at <paramref name="path"/> (<c>open_tree(OPEN_TREE_CLONE)</c>, not recursive) whose
+    /// ids are shifted by the mapping of the user namespace <paramref name="userNamespaceFd"/> (<c>mount_setattr(MOUNT_ATTR_IDMAP)</c>)
+    /// and which gets <paramref name="attributes"/>. Returns the mount's fd (close-on-exec) or -1 with errno.
+    /// </summary>
+    public static int OpenIdmappedTree(string path, int userNamespaceFd, ulong attributes)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes)
+        {
+            fd = (int)Syscall4(SysOpenTree, AT_FDCWD, (long)p, OPEN_TREE_CLONE | O_CLOEXEC, 0);
+        }
+
+        if (fd < 0)
+        {
+            return -1;
+        }
+
+        var attr = new MountAttr { AttrSet = MOUNT_ATTR_IDMAP | attributes, UsernsFd = (ulong)userNamespaceFd };
+        byte empty = 0;
+        if (Syscall5(SysMountSetattr, fd, (long)&empty, AT_EMPTY_PATH, (long)&attr, sizeof(MountAttr)) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            Close(fd);
+            Marshal.SetLastPInvokeError(errno);
+            return -1;
+        }
+
+        return fd;
+    }
+
+    [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Lchown(string path, int uid, int gid);
+
+    public const int EOVERFLOW = 75;
+    private const long SysSetfsuid = 122;
+    private const long SysSetfsgid = 123;
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> (a few system calls, no await) with this thread's filesystem uid and gid set to
+    /// <paramref name="id"/>, then restores 0. For creating entries on a filesystem a box mounted in its own user
+    /// namespace (its /tmp), where host root has no id and gets EOVERFLOW. fsuid is per thread, so no other code sees it.
+    /// </summary>
+    public static int AsFilesystemId(int id, Func<int> operation)
+    {
+        Syscall4(SysSetfsgid, id, 0, 0, 0);
+        Syscall4(SysSetfsuid, id, 0, 0, 0);
+        int rc;
+        int errno;
+        try
+        {
+            rc = operation();
+            errno = Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            Syscall4(SysSetfsuid, 0, 0, 0, 0);
+            Syscall4(SysSetfsgid, 0, 0, 0, 0);
+        }
+
+        Marshal.SetLastPInvokeError(errno);
+        return rc;
+    }
+
+    [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Chmod(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    public static partial int Fchown(int fd, int uid, int gid);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 }

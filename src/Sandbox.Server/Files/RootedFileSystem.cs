@@ -16,13 +16,23 @@ internal sealed class RootedFileSystem : IDisposable
     private const int MaxPathBytes = 4096;
     private const int RemoveBatch = 4096;
     private readonly SafeFileHandle _root;
+    private readonly int? _owner;
 
-    private RootedFileSystem(SafeFileHandle root) => _root = root;
+    private RootedFileSystem(SafeFileHandle root, int? owner)
+    {
+        _root = root;
+        _owner = owner;
+    }
 
     public int RootFd => (int)_root.DangerousGetHandle();
 
     /// <summary>Opens <paramref name="hostDirectory"/> (for a running box: <c>/proc/&lt;pid&gt;/root</c>) as the root.</summary>
-    public static RootedFileSystem Open(string hostDirectory)
+    /// <param name="hostDirectory">The root.</param>
+    /// <param name="owner">
+    /// For a box: the host uid/gid of box root. Entries this server creates are given to it (they would otherwise belong
+    /// to host root, an id the box does not have), and owners passed to <see cref="SetOwnerAndTime"/> are box ids.
+    /// </param>
+    public static RootedFileSystem Open(string hostDirectory, int? owner = null)
     {
         int fd = LibC.Open(hostDirectory, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
         if (fd < 0)
@@ -30,7 +40,7 @@ internal sealed class RootedFileSystem : IDisposable
             throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "open root", hostDirectory);
         }
 
-        return new RootedFileSystem(new SafeFileHandle(fd, ownsHandle: true));
+        return new RootedFileSystem(new SafeFileHandle(fd, ownsHandle: true), owner);
     }
 
     /// <summary>Normalises an absolute in-box path to the form passed to openat2 ("." for the root).</summary>
@@ -122,12 +132,23 @@ internal sealed class RootedFileSystem : IDisposable
         string parent = ParentOf(path);
         CreateDirectories(parent);
         // O_NONBLOCK: opening an existing FIFO for writing fails at once (ENXIO) instead of waiting for a reader.
-        var handle = OpenHandle(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC | LibC.O_NONBLOCK | LibC.O_NOCTTY, mode, InRoot, "create");
+        int created = Creating(() => LibC.OpenAt2(RootFd, Relative(path), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC | LibC.O_NONBLOCK | LibC.O_NOCTTY, mode, InRoot));
+        if (created < 0)
+        {
+            throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "create", path);
+        }
+
+        var handle = new SafeFileHandle(created, ownsHandle: true);
         var status = Stat(handle, path);
         if (!status.IsRegularFile)
         {
             handle.Dispose();
             throw new BoxFileException(status.IsDirectory ? BoxFileError.IsDirectory : BoxFileError.NotRegularFile, $"Not a regular file: '{path}'");
+        }
+
+        if (_owner is { } owner && status.Uid == 0)
+        {
+            LibC.Fchown((int)handle.DangerousGetHandle(), owner, owner); // created just now, by this server
         }
 
         return handle;
@@ -172,7 +193,7 @@ internal sealed class RootedFileSystem : IDisposable
             for (int attempt = 0; ; attempt++)
             {
                 string temp = "." + stem + ".upload-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
-                int fd = LibC.OpenAt2(parentFd, temp, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_NOCTTY, 0x180 /* 0600 until committed */, Beneath);
+                int fd = Creating(() => LibC.OpenAt2(parentFd, temp, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_NOCTTY, 0x180 /* 0600 until committed */, Beneath));
                 if (fd < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
@@ -188,6 +209,10 @@ internal sealed class RootedFileSystem : IDisposable
                 if (existing is { } old)
                 {
                     LibC.Fchown(fd, (int)old.Uid, (int)old.Gid);
+                }
+                else if (_owner is { } owner)
+                {
+                    LibC.Fchown(fd, owner, owner); // a new file of the box belongs to box root, not host root
                 }
 
                 LibC.Fchmod(fd, mode);
@@ -275,13 +300,18 @@ internal sealed class RootedFileSystem : IDisposable
             }
 
             using var parent = OpenHandle(parentPrefix, LibC.O_PATH | LibC.O_DIRECTORY, 0, InRoot, "mkdir");
-            if (LibC.MkdirAt((int)parent.DangerousGetHandle(), parts[i], mode) != 0)
+            string part = parts[i];
+            if (Creating(() => LibC.MkdirAt((int)parent.DangerousGetHandle(), part, mode)) != 0)
             {
                 errno = Marshal.GetLastPInvokeError();
                 if (errno != LibC.EEXIST)
                 {
                     throw FileSystemErrors.FromErrno(errno, "mkdir", "/" + prefix);
                 }
+            }
+            else
+            {
+                GiveToOwner((int)parent.DangerousGetHandle(), parts[i]);
             }
         }
     }
@@ -483,10 +513,12 @@ internal sealed class RootedFileSystem : IDisposable
         using var parent = OpenParent(path, create: true, out string name);
         int fd = (int)parent.DangerousGetHandle();
         LibC.UnlinkAt(fd, name, 0);
-        if (LibC.SymlinkAt(target, fd, name) != 0)
+        if (Creating(() => LibC.SymlinkAt(target, fd, name)) != 0)
         {
             throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "symlink", path);
         }
+
+        GiveToOwner(fd, name);
     }
 
     public void CreateHardLink(string path, string existingPath)
@@ -506,10 +538,12 @@ internal sealed class RootedFileSystem : IDisposable
         using var parent = OpenParent(path, create: true, out string name);
         int fd = (int)parent.DangerousGetHandle();
         LibC.UnlinkAt(fd, name, 0);
-        if (LibC.MkfifoAt(fd, name, mode) != 0)
+        if (Creating(() => LibC.MkfifoAt(fd, name, mode)) != 0)
         {
             throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "mkfifo", path);
         }
+
+        GiveToOwner(fd, name);
     }
 
     /// <summary>Sets owner and modification time of an entry without following a final symlink (best effort).</summary>
@@ -517,10 +551,35 @@ internal sealed class RootedFileSystem : IDisposable
     {
         using var parent = OpenParent(path, create: false, out string name);
         int fd = (int)parent.DangerousGetHandle();
-        LibC.FchownAt(fd, name, uid, gid, LibC.AT_SYMLINK_NOFOLLOW);
+        int shift = _owner ?? 0;
+        LibC.FchownAt(fd, name, uid + shift, gid + shift, LibC.AT_SYMLINK_NOFOLLOW);
         if (modified is { } m)
         {
             LibC.SetTimes(fd, name, m);
+        }
+    }
+
+    /// <summary>
+    /// Runs a call that creates an entry; inside a box, where it fails with EOVERFLOW (a filesystem the box mounted in
+    /// its own user namespace, e.g. its /tmp, where host root has no id), runs it again as box root.
+    /// </summary>
+    private int Creating(Func<int> create)
+    {
+        int rc = create();
+        if (rc < 0 && _owner is { } owner && Marshal.GetLastPInvokeError() == LibC.EOVERFLOW)
+        {
+            rc = LibC.AsFilesystemId(owner, create);
+        }
+
+        return rc;
+    }
+
+    /// <summary>Gives an entry this server just created to box root (no-op outside a box).</summary>
+    private void GiveToOwner(int parentFd, string name)
+    {
+        if (_owner is { } owner)
+        {
+            LibC.FchownAt(parentFd, name, owner, owner, LibC.AT_SYMLINK_NOFOLLOW);
         }
     }
 

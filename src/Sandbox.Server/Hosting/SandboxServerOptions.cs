@@ -24,6 +24,21 @@ public sealed class SandboxServerOptions
     /// <summary>Memory limit of a box whose create call does not say.</summary>
     public long DefaultMemoryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// First host uid/gid of the box id range: box ids 0-65535 run as host ids <c>BoxIdBase</c> to <c>BoxIdBase + 65535</c>.
+    /// Pick a range no host user or file uses (the default, 2,000,000,000, lies above systemd's container ranges and below
+    /// its reserved ids). Servers on one host may share a range (their boxes are still separated by namespaces, cgroups and
+    /// seccomp) or use distinct ones.
+    /// </summary>
+    public int BoxIdBase { get; set; } = 2_000_000_000;
+
+    /// <summary>
+    /// Disk capacity of a box whose create call (and snapshot) does not say, enforced like <c>fs_capacity_bytes</c> (a
+    /// sparse loop-mounted ext4 image per box), so no box can fill the host disk. 0 disables (boxes then write to the
+    /// data folder's filesystem without a bound).
+    /// </summary>
+    public long DefaultFsCapacityBytes { get; set; } = 10L * 1024 * 1024 * 1024;
+
     /// <summary>Maximum number of processes (and threads) per box.</summary>
     public int PidsLimit { get; set; } = 1024;
 

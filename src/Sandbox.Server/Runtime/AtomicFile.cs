@@ -17,6 +17,13 @@ internal static class AtomicFile
         File.Move(temp, path, overwrite: true);
     }
 
+    public static void WriteAllBytes(string path, byte[] bytes)
+    {
+        string temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+    }
+
     public static T? ReadJson<T>(string path)
     {
         using var stream = File.OpenRead(path);

@@ -9,4 +9,5 @@ internal sealed record BoxLaunchSpec(
     IReadOnlyList<BoxBindMount> ReadOnlyBinds,
     IReadOnlyList<string> MaskedFiles,
     BoxCgroup? Cgroup,
-    long TmpfsBytes);
+    long TmpfsBytes,
+    string? SeccompFilter = null);

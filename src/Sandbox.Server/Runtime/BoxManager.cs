@@ -24,7 +24,9 @@ internal sealed partial class BoxManager : IAsyncDisposable
     private readonly DataDirectory _data;
     private readonly SnapshotStore _snapshots;
     private readonly HostCapabilities _host;
-    private readonly BoxLauncher _launcher;
+    private readonly BoxLauncher? _launcher;
+    private readonly BoxIdentity? _identity;
+    private readonly string? _seccompFilter;
     private readonly CgroupController _cgroups;
     private readonly CommandLauncher _commands;
     private readonly IEnumerable<IBoxStartContributor> _contributors;
@@ -45,7 +47,18 @@ internal sealed partial class BoxManager : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        _launcher = new BoxLauncher(host, logger);
+        BoxIdentity.Validate(options.BoxIdBase);
+        if (host.IsolationUnavailableReason is null)
+        {
+            _identity = BoxIdentity.Create(options.BoxIdBase, host.UnsharePath!);
+            _launcher = new BoxLauncher(host, _identity, logger);
+            if (BoxSeccompFilter.Supported)
+            {
+                _seccompFilter = Path.Combine(data.Root, "box-seccomp.bpf");
+                AtomicFile.WriteAllBytes(_seccompFilter, BoxSeccompFilter.Build());
+            }
+        }
+
         _cgroups = new CgroupController(host, options.PidsLimit);
         _commands = new CommandLauncher(host, time, options.OutputBufferBytes);
     }
@@ -495,9 +508,14 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 SnapshotImporter.DeleteTree(disk);
             }
 
+            // Every box gets a disk of its own (a sparse ext4 image) so no box can fill the host disk: its requested
+            // capacity, else the server default. A box whose files already live in a plain folder (written before the
+            // default existed) keeps that folder.
+            bool fresh = !Directory.Exists(disk) || File.Exists(_data.BoxDiskImage(record.Id));
+            long? wantedCapacity = record.FsCapacityBytes ?? (fresh && _options.DefaultFsCapacityBytes > 0 ? _options.DefaultFsCapacityBytes : null);
             Directory.CreateDirectory(disk);
             string? image = null;
-            if (record.FsCapacityBytes is { } capacity && _host.LoopDisks)
+            if (wantedCapacity is { } capacity && _host.LoopDisks)
             {
                 image = _data.BoxDiskImage(record.Id);
                 if (!record.Persistent && File.Exists(image))
@@ -527,8 +545,8 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
             var (overlays, masked) = _snapshots.MountPlan(snapshot);
             long tmpfs = Math.Clamp(record.MemBytes / 2, 16L * 1024 * 1024, 4L * 1024 * 1024 * 1024);
-            var spec = new BoxLaunchSpec(record.Id, disk, image, overlays, [.. context.ReadOnlyBindMounts], masked, cgroup, tmpfs);
-            var running = await _launcher.LaunchAsync(spec, cancellationToken).ConfigureAwait(false);
+            var spec = new BoxLaunchSpec(record.Id, disk, image, overlays, [.. context.ReadOnlyBindMounts], masked, cgroup, tmpfs, _seccompFilter);
+            var running = await _launcher!.LaunchAsync(spec, cancellationToken).ConfigureAwait(false);
             box.Running = running;
             box.ContributedEnvironment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal);
             foreach (var contributor in _contributors)
@@ -843,6 +861,15 @@ internal sealed partial class BoxManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Gives a copy of a box's writable layers (box ids stored as host ids from the base) 0-based ids, as every snapshot layer has.</summary>
+    public void UnshiftCapturedLayer(string layer)
+    {
+        if (_identity is not null)
+        {
+            BoxIdentity.ShiftTree(layer, _identity.Base, 0);
+        }
+    }
+
     /// <summary>Resolves the host path of a running box's writable layers (for capture).</summary>
     public string UpperLayersPath(Box box, RunningBox running) =>
         $"/proc/{running.LauncherPid.ToString(CultureInfo.InvariantCulture)}/root{_data.BoxDisk(box.Id)}/up";
@@ -880,5 +907,6 @@ internal sealed partial class BoxManager : IAsyncDisposable
             }
         })).ConfigureAwait(false);
         _cgroups.RemoveOwnGroupIfEmpty();
+        _identity?.Dispose();
     }
 }

@@ -18,6 +18,11 @@ internal sealed class HostCapabilities
 
     public required string? UnsharePath { get; init; }
 
+    public string? SetprivPath { get; init; }
+
+    /// <summary>The server's <c>sandbox-box-exec</c> helper (built from Native/box-exec.c next to the server).</summary>
+    public string? BoxExecPath { get; init; }
+
     public required CgroupMode Cgroups { get; init; }
 
     public required bool Memory { get; init; }
@@ -37,7 +42,8 @@ internal sealed class HostCapabilities
         !OperatingSystem.IsLinux() ? "the local sandbox server needs Linux namespaces"
         : !IsRoot ? "the local sandbox server must run as root to create namespaces and cgroups"
         : BwrapPath is null ? "bubblewrap (bwrap) is not installed; run eng/install-deps.sh"
-        : NsenterPath is null || UnsharePath is null ? "util-linux (nsenter, unshare) is not installed; run eng/install-deps.sh"
+        : NsenterPath is null || UnsharePath is null || SetprivPath is null ? "util-linux (nsenter, unshare, setpriv) is not installed; run eng/install-deps.sh"
+        : BoxExecPath is null ? "the sandbox-box-exec helper is missing next to the server (it is built with the C compiler; run eng/install-deps.sh and rebuild)"
         : null;
 
     /// <summary>Limits of the create call this machine cannot enforce.</summary>
@@ -106,6 +112,8 @@ internal sealed class HostCapabilities
             BwrapPath = FindExecutable("bwrap"),
             NsenterPath = FindExecutable("nsenter"),
             UnsharePath = FindExecutable("unshare"),
+            SetprivPath = FindExecutable("setpriv"),
+            BoxExecPath = File.Exists(Path.Combine(AppContext.BaseDirectory, "sandbox-box-exec")) ? Path.Combine(AppContext.BaseDirectory, "sandbox-box-exec") : null,
             Cgroups = mode,
             Memory = memory,
             Cpu = cpu,

@@ -10,12 +10,13 @@ internal sealed class RunningBox : IAsyncDisposable
     private readonly Process _launcher;
     private int _disposed;
 
-    public RunningBox(Process launcher, int initPid, BoxCgroup? cgroup)
+    public RunningBox(Process launcher, int initPid, BoxCgroup? cgroup, int ownerId, string? seccompFilter = null)
     {
+        SeccompFilter = seccompFilter;
         _launcher = launcher;
         InitPid = initPid;
         Cgroup = cgroup;
-        Files = RootedFileSystem.Open($"/proc/{initPid}/root");
+        Files = RootedFileSystem.Open($"/proc/{initPid}/root", ownerId);
         Commands = new CommandRegistry();
         OomKillsAtStart = cgroup?.OomKillCount() ?? 0;
     }
@@ -30,6 +31,9 @@ internal sealed class RunningBox : IAsyncDisposable
     public string NetworkNamespacePath => $"/proc/{InitPid}/ns/net";
 
     public BoxCgroup? Cgroup { get; }
+
+    /// <summary>The compiled seccomp filter every process of the box runs under (null where none is built).</summary>
+    public string? SeccompFilter { get; }
 
     public RootedFileSystem Files { get; }
 

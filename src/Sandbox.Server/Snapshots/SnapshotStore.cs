@@ -263,7 +263,9 @@ internal sealed partial class SnapshotStore
     }
 
     /// <summary>Captures the writable layers of a running box (files only) into a new snapshot on top of the box's snapshot.</summary>
-    public async Task<SnapshotRecord> CaptureAsync(SnapshotRecord parent, string boxId, string upperRoot, string name, long? fsCapacityBytes, RunConfig? runConfig, CancellationToken cancellationToken)
+    /// <remarks><paramref name="afterCopy"/> runs on the copied layer (the runtime gives it the 0-based ids of every layer).</remarks>
+    public async Task<SnapshotRecord> CaptureAsync(SnapshotRecord parent, string boxId, string upperRoot, string name, long? fsCapacityBytes, RunConfig? runConfig, CancellationToken cancellationToken,
+        Action<string>? afterCopy = null)
     {
         ValidateName(name);
         var now = _time.GetUtcNow();
@@ -285,6 +287,7 @@ internal sealed partial class SnapshotStore
         try
         {
             await SnapshotImporter.CopyTreeAsync(upperRoot, layer, cancellationToken).ConfigureAwait(false);
+            afterCopy?.Invoke(layer);
             record.Layers = [layer, .. parent.Layers];
             record.FsUsedBytes = DirectorySize(layer) + (parent.FsUsedBytes ?? 0);
             record.Status = SnapshotStatus.Ready;

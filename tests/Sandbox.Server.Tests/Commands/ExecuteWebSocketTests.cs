@@ -116,9 +116,17 @@ public sealed class ExecuteWebSocketTests(ServerFixture fixture) : IClassFixture
     {
         using (var socket = await fixture.ConnectAsync(_box.Id!))
         {
+            await fixture.ExecAsync(_box.Id!, "rm -f /tmp/child.pid");
             await ServerFixture.SendAsync(socket, Execute("(sleep 300 & echo $! > /tmp/child.pid; wait) ; sleep 300"));
             Assert.Equal("started", (await ServerFixture.ReceiveAsync(socket))!.Type);
-            await Task.Delay(300);
+            // The background child exists before the kill (on a loaded host it can take a while to start).
+            var started = DateTime.UtcNow.AddSeconds(20);
+            while ((await fixture.ExecAsync(_box.Id!, "test -s /tmp/child.pid && echo yes || echo no")).Stdout.Trim() != "yes")
+            {
+                Assert.True(DateTime.UtcNow < started, "the command's background child did not start");
+                await Task.Delay(100);
+            }
+
             await ServerFixture.SendAsync(socket, new { type = "kill" });
             socket.Abort();
         }

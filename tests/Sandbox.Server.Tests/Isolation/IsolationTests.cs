@@ -117,12 +117,17 @@ public sealed class IsolationTests(ServerFixture fixture) : IClassFixture<Server
             bool managed = v2 ? parts[1].Length == 0 : controllers.Any(c => c is "memory" or "cpu" or "pids");
             if (managed)
             {
-                Assert.StartsWith($"/sandbox-server/{Sandbox.Server.Runtime.CgroupController.OwnerGroup}/{box.Id}", parts[2], StringComparison.Ordinal);
+                // A cgroup namespace rooted at the box's own group: "/" (or a command's group) and no host path.
+                Assert.Matches(v2 ? "^/(\\.\\./)?(init|c[0-9]+-[0-9a-f]{8})?$" : "^/(c[0-9]+-[0-9a-f]{8})?$", parts[2]);
                 checkedLines++;
             }
         }
 
         Assert.True(checkedLines >= processes.Length, result.Stdout);
+        string owner = Sandbox.Server.Runtime.CgroupController.OwnerGroup;
+        string group = v2 ? $"/sys/fs/cgroup/sandbox-server/{owner}/{box.Id}" : $"/sys/fs/cgroup/pids/sandbox-server/{owner}/{box.Id}";
+        int onHost = Directory.GetFiles(group, "cgroup.procs", SearchOption.AllDirectories).Sum(f => File.ReadAllLines(f).Length);
+        Assert.True(onHost >= 2, $"the box's processes are in {group} on the host");
         await fixture.DeleteBoxAsync(box.Name);
     }
 

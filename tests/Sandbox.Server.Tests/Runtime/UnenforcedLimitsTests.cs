@@ -16,6 +16,8 @@ public sealed class UnenforcedLimitsTests
             BwrapPath = real.BwrapPath,
             NsenterPath = real.NsenterPath,
             UnsharePath = real.UnsharePath,
+            SetprivPath = real.SetprivPath,
+            BoxExecPath = real.BoxExecPath,
             Cgroups = real.Cgroups,
             Memory = real.Memory,
             Cpu = false,
