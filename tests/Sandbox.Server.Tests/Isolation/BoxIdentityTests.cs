@@ -51,13 +51,11 @@ public sealed class BoxIdentityTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal(line.EndsWith("/home/user/d", StringComparison.Ordinal) ? "1000:1000" : "0:0", line.Split(' ')[0]);
         }
 
-        // On the host, the box's writable layer holds the box's ids shifted into the server's range.
-        string upper = Path.Combine(fixture.Server.DataDirectory, "boxes", box.Id!, "disk", "up", "home", "user");
-        if (!Directory.Exists(upper))
-        {
-            upper = Path.Combine(fixture.Server.DataDirectory, "boxes", box.Id!, "disk", "up", "root", "home", "user");
-        }
-
+        // On the host, the box's writable layer holds the box's ids shifted into the server's range (seen through the
+        // launcher's mount namespace, where the box's disk image is mounted).
+        var manager = fixture.Server.Services.GetRequiredService<Sandbox.Server.Runtime.BoxManager>();
+        var running = manager.Find(box.Id!)!.Running!;
+        string upper = Path.Combine(manager.UpperLayersPath(manager.Find(box.Id!)!, running), "root", "home", "user");
         Assert.Equal(HostRoot + ":" + HostRoot, Owner(Path.Combine(upper, "mine.txt")));
         Assert.Equal(HostRoot + ":" + HostRoot, Owner(Path.Combine(upper, "api", "dir", "f.txt")));
         Assert.Equal("2000001000:2000001000", Owner(Path.Combine(upper, "d")));
