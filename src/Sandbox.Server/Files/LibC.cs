@@ -329,9 +329,6 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Chmod(string path, uint mode);
 
-    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
-    public static partial int Fchown(int fd, int uid, int gid);
-
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 }

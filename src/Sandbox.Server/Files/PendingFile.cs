@@ -16,8 +16,11 @@ internal sealed class PendingFile : IDisposable
     private readonly string _path;
     private bool _committed;
 
-    internal PendingFile(SafeFileHandle parent, string tempName, string name, SafeFileHandle handle, string path)
+    private readonly int? _owner;
+
+    internal PendingFile(SafeFileHandle parent, string tempName, string name, SafeFileHandle handle, string path, int? owner = null)
     {
+        _owner = owner;
         _parent = parent;
         _tempName = tempName;
         _name = name;
@@ -33,7 +36,14 @@ internal sealed class PendingFile : IDisposable
     {
         Handle.Dispose();
         int parentFd = (int)_parent.DangerousGetHandle();
-        if (LibC.RenameAt2(parentFd, _tempName, parentFd, _name, 0) != 0)
+        int rc = LibC.RenameAt2(parentFd, _tempName, parentFd, _name, 0);
+        if (rc != 0 && _owner is { } owner && Marshal.GetLastPInvokeError() == LibC.EOVERFLOW)
+        {
+            // A filesystem the box mounted in its own user namespace (its /tmp): host root has no id there.
+            rc = LibC.AsFilesystemId(owner, () => LibC.RenameAt2(parentFd, _tempName, parentFd, _name, 0));
+        }
+
+        if (rc != 0)
         {
             throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "replace", _path);
         }

@@ -216,7 +216,7 @@ internal sealed class RootedFileSystem : IDisposable
                 }
 
                 LibC.Fchmod(fd, mode);
-                var pending = new PendingFile(parent, temp, name, handle, path);
+                var pending = new PendingFile(parent, temp, name, handle, path, _owner);
                 parent = null;
                 return pending;
             }
