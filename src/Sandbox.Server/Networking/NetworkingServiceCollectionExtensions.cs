@@ -25,6 +25,7 @@ internal static class NetworkingServiceCollectionExtensions
         services.TryAddSingleton<NetworkNamespaceSocketFactory>();
         services.TryAddSingleton<ServiceTokenSigner>();
         services.TryAddSingleton<ServiceGrantStore>();
+        services.AddHttpForwarder();
         services.TryAddSingleton<ServiceProxy>();
         services.TryAddSingleton<ServiceUrlEndpoint>();
         services.TryAddSingleton<ServiceRouter>();
