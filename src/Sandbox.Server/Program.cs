@@ -77,6 +77,8 @@ internal static class Program
         }
 
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        // Stops every box and finishes the teardowns of deleted boxes (what a killed server leaves, the next start removes).
+        await app.DisposeAsync().ConfigureAwait(false);
         return 0;
     }
 }

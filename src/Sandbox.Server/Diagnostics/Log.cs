@@ -40,6 +40,12 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Warning, "Background maintenance of box {BoxId} failed")]
     public static partial void SweepFailed(ILogger logger, string boxId, Exception exception);
 
+    [LoggerMessage(18, LogLevel.Debug, "Box {BoxId}: teardown finished in {ElapsedMs} ms")]
+    public static partial void BoxTornDown(ILogger logger, string boxId, double elapsedMs);
+
+    [LoggerMessage(19, LogLevel.Warning, "Box {BoxId}: teardown failed; the next server start removes what is left")]
+    public static partial void TeardownFailed(ILogger logger, string boxId, Exception exception);
+
     [LoggerMessage(20, LogLevel.Debug, "Box {BoxId}: command {CommandId} started (pid {Pid})")]
     public static partial void CommandStarted(ILogger logger, string boxId, string commandId, int pid);
 

@@ -34,6 +34,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<Box> _spares = new();
+    private readonly BoxTeardown _teardown;
     private int _sparesStarting;
     private int _disposed;
 
@@ -60,6 +61,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
         }
 
         _cgroups = new CgroupController(host, options.PidsLimit);
+        _teardown = new BoxTeardown(logger);
         _commands = new CommandLauncher(host, time, options.OutputBufferBytes);
     }
 
@@ -95,8 +97,14 @@ internal sealed partial class BoxManager : IAsyncDisposable
             try
             {
                 var record = AtomicFile.ReadJson<BoxRecord>(meta);
-                if (record is null || record.Status == SandboxStatus.Deleting)
+                if (record is null)
                 {
+                    continue;
+                }
+
+                if (record.Status == SandboxStatus.Deleting)
+                {
+                    _teardown.Enqueue(record.Id, null, dir); // deleted, but the server stopped before its folder was gone
                     continue;
                 }
 
@@ -118,7 +126,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
         foreach (string dir in Directory.GetDirectories(_data.Boxes).Where(d => !File.Exists(Path.Combine(d, "box.json"))))
         {
-            SnapshotImporter.DeleteTree(dir); // a warm box that was never handed out
+            _teardown.Enqueue(Path.GetFileName(dir), null, dir); // a warm box that was never handed out
         }
 
         RefillSpares();
@@ -166,7 +174,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
                     Interlocked.Decrement(ref _sparesStarting);
                 }
 
-                await DiscardSpareAsync(box).ConfigureAwait(false);
+                DiscardSpare(box);
             });
         }
     }
@@ -185,7 +193,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 || ((wanted.MemBytes != spare.Record.MemBytes || wanted.Vcpus != spare.Record.Vcpus)
                     && !_cgroups.UpdateLimits(spare.Id, _host.Memory ? wanted.MemBytes : null, _host.Cpu ? wanted.Vcpus : null)))
             {
-                _ = DiscardSpareAsync(spare);
+                DiscardSpare(spare);
                 continue;
             }
 
@@ -212,16 +220,13 @@ internal sealed partial class BoxManager : IAsyncDisposable
         return null;
     }
 
-    private async Task DiscardSpareAsync(Box box)
+    private void DiscardSpare(Box box)
     {
         box.Deleted = true;
-        if (box.Running is { } running)
-        {
-            box.Running = null;
-            await running.DisposeAsync().ConfigureAwait(false);
-        }
-
-        SnapshotImporter.DeleteTree(_data.BoxDirectory(box.Id));
+        var running = box.Running;
+        box.Running = null;
+        running?.Kill();
+        _teardown.Enqueue(box.Id, running, _data.BoxDirectory(box.Id));
     }
 
     /// <summary>Finds a box by name or id (the networking seam uses this too).</summary>
@@ -701,26 +706,27 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 throw ApiException.SandboxNotFound(box.Name);
             }
 
+            // Unreachable before the answer: marked deleting on disk (a restart finishes the job), every process sent
+            // SIGKILL, out of the registry (the name is free). The slow part runs in the background (BoxTeardown).
             box.Deleted = true;
             box.Record.Status = SandboxStatus.Deleting;
             Save(box.Record);
-            if (box.Running is { } running)
-            {
-                box.Running = null;
-                await running.DisposeAsync().ConfigureAwait(false);
-            }
-
+            var running = box.Running;
+            box.Running = null;
+            running?.Kill();
             _boxes.TryRemove(box.Id, out _);
+            _teardown.Enqueue(box.Id, running, _data.BoxDirectory(box.Id));
         }
         finally
         {
             box.Lock.Release();
         }
 
-        string dir = _data.BoxDirectory(box.Id);
-        await Task.Run(() => SnapshotImporter.DeleteTree(dir), CancellationToken.None).ConfigureAwait(false);
         Log.BoxDeleted(_logger, box.Id, box.Name);
     }
+
+    /// <summary>Completes when every deleted box's teardown (processes reaped, cgroups, disk, folder) has finished.</summary>
+    public Task WhenTeardownsDoneAsync() => _teardown.WhenIdleAsync();
 
     public async Task<Box> UpdateAsync(Box box, UpdateSandboxRequest request, CancellationToken cancellationToken)
     {
@@ -844,6 +850,11 @@ internal sealed partial class BoxManager : IAsyncDisposable
     private void OnCommandFinished(Box box, RunningBox running, CommandSession session, long oomBefore)
     {
         box.Touch(_time);
+        if (box.Deleted)
+        {
+            return;
+        }
+
         long oomAfter = running.Cgroup?.OomKillCount() ?? 0;
         if (oomAfter > oomBefore)
         {
@@ -913,7 +924,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
         while (_spares.TryDequeue(out var spare))
         {
-            await DiscardSpareAsync(spare).ConfigureAwait(false);
+            DiscardSpare(spare);
         }
 
         await Task.WhenAll(_boxes.Values.Select(async box =>
@@ -927,6 +938,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 Log.SweepFailed(_logger, box.Id, e);
             }
         })).ConfigureAwait(false);
+        await _teardown.WhenIdleAsync().ConfigureAwait(false);
         _cgroups.RemoveOwnGroupIfEmpty();
         _identity?.Dispose();
     }

@@ -59,6 +59,22 @@ internal sealed class RunningBox : IAsyncDisposable
     /// <summary>Completes when the box's launcher (and so its init) has exited.</summary>
     public Task WaitForExitAsync() => _launcher.WaitForExitAsync();
 
+    /// <summary>
+    /// Sends SIGKILL to every process of the box without waiting: its commands, its init (the kernel then kills every
+    /// process of the box's pid namespace) and its launcher. <see cref="DisposeAsync"/> waits and cleans up after.
+    /// </summary>
+    public void Kill()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        Commands.KillAll();
+        LibC.Kill(InitPid, 9);
+        BoxLauncher.Kill(_launcher);
+    }
+
     /// <summary>Kills every process of the box and removes its cgroups.</summary>
     public async ValueTask DisposeAsync()
     {

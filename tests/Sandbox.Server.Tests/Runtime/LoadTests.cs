@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Sandbox.Client;
 
 namespace Sandbox.Server.Tests.Runtime;
@@ -88,6 +89,8 @@ public sealed class LoadTests
         Assert.True(wrong.IsEmpty, $"{wrong.Count} wrong results of {boxCount * commandsPerBox}:\n{string.Join('\n', wrong.Take(20))}");
         Assert.Equal(boxCount, boxIds.Count);
 
+        // Deletes answer before their teardown ends: wait for the background teardowns, then nothing may be left.
+        await server.Services.GetRequiredService<Sandbox.Server.Runtime.BoxManager>().WhenTeardownsDoneAsync().WaitAsync(TimeSpan.FromMinutes(5));
         var after = await Snapshot.TakeSettledAsync(server, baseline);
         Assert.Empty(after.Children.Except(baseline.Children));
         Assert.Empty(after.Mounts);
