@@ -126,7 +126,8 @@ internal sealed class HostCapabilities
 
     private static bool CanCreateGroup(string hierarchy)
     {
-        string probe = Path.Combine(hierarchy, $"sandbox-server-probe-{Environment.ProcessId}");
+        // Unique per probe: two servers in one process (tests, embedding) probing at once must not remove each other's.
+        string probe = Path.Combine(hierarchy, $"sandbox-server-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
             Directory.CreateDirectory(probe);
