@@ -47,4 +47,7 @@ internal enum AgentFramework
 
     /// <summary>Agent Framework: a <c>ChatClientAgent</c> over the same pipeline, with two sessions.</summary>
     Agents,
+
+    /// <summary>Semantic Kernel: a <c>Kernel</c> with the sandbox plugin, chat through <c>IChatCompletionService</c>.</summary>
+    Sk,
 }

@@ -38,7 +38,7 @@ public static class Program
         var interactive = new Option<bool>("--interactive") { Description = "Keep the conversation going with more user messages (model mode)." };
         var maxIterations = new Option<int>("--max-iterations") { Description = "Upper bound on model calls per user turn.", DefaultValueFactory = _ => 16 };
         var keepAlive = new Option<bool>("--keep-alive") { Description = "Keep the sandbox and the web app's URL until Enter is pressed." };
-        var framework = new Option<AgentFramework>("--framework") { Description = "meai (Microsoft.Extensions.AI pipeline) or agents (Agent Framework ChatClientAgent, two sessions).", DefaultValueFactory = _ => AgentFramework.Meai };
+        var framework = new Option<AgentFramework>("--framework") { Description = "meai (Microsoft.Extensions.AI pipeline), agents (Agent Framework ChatClientAgent, two sessions) or sk (Semantic Kernel plugin).", DefaultValueFactory = _ => AgentFramework.Meai };
         var yes = new Option<bool>("--yes") { Description = "Approve expose_port without asking (model mode; the offline script is approved automatically)." };
         var root = new RootCommand("Sandbox.AgentTools code interpreter agent") { endpoint, apiKey, hosted, offline, outputDir, prompt, interactive, maxIterations, keepAlive, framework, yes };
         root.Subcommands.Add(McpCommand.Create(endpoint, apiKey, hosted, env, output));

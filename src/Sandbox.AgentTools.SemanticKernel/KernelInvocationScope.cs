@@ -1,9 +1,10 @@
 using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
 
 namespace Sandbox.AgentTools.SemanticKernel;
 
 /// <summary>What <see cref="SandboxKernelFilter"/> knows about the call it is running: flows to the function through the async context.</summary>
-internal sealed class KernelInvocationScope(AutoFunctionInvocationContext context, bool approved)
+internal sealed class KernelInvocationScope(AutoFunctionInvocationContext context, bool approved, ChatHistory? conversationHistory)
 {
     private static readonly AsyncLocal<KernelInvocationScope?> CurrentScope = new();
 
@@ -13,6 +14,9 @@ internal sealed class KernelInvocationScope(AutoFunctionInvocationContext contex
 
     /// <summary>True when the host approved this very call (the function checks it against itself).</summary>
     public bool Approved { get; } = approved;
+
+    /// <summary>The caller's chat history (the conversation), or null when it cannot be known (see <see cref="SandboxKernelFilter"/>).</summary>
+    public ChatHistory? ConversationHistory { get; } = conversationHistory;
 
     public static IDisposable Enter(KernelInvocationScope scope)
     {

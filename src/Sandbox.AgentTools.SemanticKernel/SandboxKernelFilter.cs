@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 
@@ -40,13 +41,14 @@ public sealed class SandboxKernelFilter(SandboxKernelOptions options) : IAutoFun
                 await approve(new SandboxApprovalRequest(_options.PluginName, function.Name, context.ToolCallId, arguments), context.CancellationToken).ConfigureAwait(false);
             if (!approved)
             {
-                context.Result = new FunctionResult(function, SandboxKernelPlugin.NotApproved(function.Name, _options.PluginName, byHost: true));
+                context.Result = new FunctionResult(function, SandboxKernelPlugin.NotApproved(_options.ModelName(function.Name), byHost: true));
                 EndRoundForImages(context);
                 return;
             }
         }
 
-        using (KernelInvocationScope.Enter(new KernelInvocationScope(context, needsApproval)))
+        KernelRequestScope? request = KernelRequestScope.Current;
+        using (KernelInvocationScope.Enter(new KernelInvocationScope(context, needsApproval, ConversationHistory(context, request))))
         {
             await next(context).ConfigureAwait(false);
         }
@@ -55,23 +57,35 @@ public sealed class SandboxKernelFilter(SandboxKernelOptions options) : IAutoFun
         {
             // The tool message gets the JSON record only; the images go into a user message after this round's tool messages.
             context.Result = new FunctionResult(context.Result, message.Content ?? string.Empty);
-            if (PendingImages.IsDeliveredFor(context.ChatHistory))
-            {
-                PendingImages.For(context.ChatHistory).Add(_options.PluginName + "-" + function.Name, context.ToolCallId, message.Items.OfType<ImageContent>());
-            }
+            request?.Add(_options.ModelName(function.Name), context.ToolCallId, message.Items.OfType<ImageContent>());
         }
 
         EndRoundForImages(context);
     }
 
+    /// <summary>
+    /// The chat history that names the conversation: the caller's, from <see cref="ToolResultImagesChatCompletionService"/>
+    /// when the request goes through it; else the filter's own when it is the caller's (the OpenAI connector path). On the
+    /// <c>IChatClient</c> bridge without that service, the filter's history is a new copy per call: null, so the call's
+    /// conversation comes from the other sources (kernel.Data, the resolver, the chat options) or the call is refused.
+    /// </summary>
+    private static ChatHistory? ConversationHistory(AutoFunctionInvocationContext context, KernelRequestScope? request)
+    {
+        if (request is not null)
+        {
+            return request.History;
+        }
+
+        bool bridgeCopy = FunctionInvokingChatClient.CurrentContext is { } invocation && ReferenceEquals(invocation.Messages, context.Messages);
+        return bridgeCopy ? null : context.ChatHistory;
+    }
+
     /// <summary>After the round's last call, ends auto-invocation so the decorating service can add the images and continue.</summary>
     private static void EndRoundForImages(AutoFunctionInvocationContext context)
     {
-        ChatHistory history = context.ChatHistory;
-        if (context.FunctionSequenceIndex == context.FunctionCount - 1 && PendingImages.IsDeliveredFor(history) &&
-            PendingImages.Find(history) is { HasImages: true } pending)
+        if (context.FunctionSequenceIndex == context.FunctionCount - 1 && KernelRequestScope.Current is { HasImages: true } request)
         {
-            pending.Terminated = true;
+            request.MarkTerminated();
             context.Terminate = true;
         }
     }

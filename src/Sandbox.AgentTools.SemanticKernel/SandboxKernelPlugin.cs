@@ -29,13 +29,13 @@ public static class SandboxKernelPlugin
         ArgumentNullException.ThrowIfNull(pool);
         options ??= new SandboxKernelOptions();
         ArgumentException.ThrowIfNullOrWhiteSpace(options.PluginName);
-        var naming = new ToolNaming(options.PluginName + "-");
+        var naming = new ToolNaming(options.ModelName(string.Empty));
         IList<AITool> tools = SandboxTools.CreateCore(pool, conversationId: null, options.Tools, loggerFactory, timeProvider, naming, wrapApproval: false);
         var functions = new List<KernelFunction>(tools.Count);
         foreach (AIFunction tool in tools.Cast<AIFunction>())
         {
             bool needsApproval = tool.Name == "expose_port" && options.Tools.RequireApprovalForExposePort;
-            functions.Add(CreateFunction(tool, options.PluginName, needsApproval, loggerFactory));
+            functions.Add(CreateFunction(tool, options, needsApproval, loggerFactory));
         }
 
         return KernelPluginFactory.CreateFromFunctions(options.PluginName,
@@ -47,17 +47,18 @@ public static class SandboxKernelPlugin
     internal static bool RequiresApproval(KernelFunction function) =>
         function.Metadata.AdditionalProperties.TryGetValue(ApprovalMarker, out object? value) && value is true;
 
-    internal static string NotApproved(string functionName, string pluginName, bool byHost) => ToolOutput.Error(
+    internal static string NotApproved(string modelName, bool byHost) => ToolOutput.Error(
         byHost
-            ? $"The user did not approve this {pluginName}-{functionName} call, so it was not run."
-            : $"{pluginName}-{functionName} needs a person's approval, and no approval step is registered on the kernel, so it was not run.",
+            ? $"The user did not approve this {modelName} call, so it was not run."
+            : $"{modelName} needs a person's approval, and no approval step is registered on the kernel, so it was not run.",
         "not_approved",
         byHost
             ? "Do not call it again unless the user asks; tell the user it was not done."
             : "The application must register SandboxKernelFilter with an ApproveAsync callback. Tell the user it was not done.").Json;
 
-    private static KernelFunction CreateFunction(AIFunction tool, string pluginName, bool needsApproval, ILoggerFactory? loggerFactory)
+    private static KernelFunction CreateFunction(AIFunction tool, SandboxKernelOptions options, bool needsApproval, ILoggerFactory? loggerFactory)
     {
+        string pluginName = options.PluginName;
         JsonElement schema = tool.JsonSchema;
         var required = new HashSet<string>(StringComparer.Ordinal);
         if (schema.TryGetProperty("required", out JsonElement requiredNames))
@@ -91,7 +92,7 @@ public static class SandboxKernelPlugin
             bool forThisCall = scope is not null && scope.Context.Function.Name == tool.Name && scope.Context.Function.PluginName == pluginName;
             if (needsApproval && !(forThisCall && scope!.Approved))
             {
-                return NotApproved(tool.Name, pluginName, byHost: false);
+                return NotApproved(options.ModelName(tool.Name), byHost: false);
             }
 
             // Only the declared parameters reach the tool; the host-side context (never the model's arguments) names the conversation.
@@ -114,8 +115,11 @@ public static class SandboxKernelPlugin
             {
                 AutoFunctionInvocationContext auto = scope!.Context;
                 context[typeof(AutoFunctionInvocationContext)] = auto;
-                context[typeof(ChatHistory)] = auto.ChatHistory;
-                context[ConversationResolution.FrameworkConversationKey] = SandboxKernelExtensions.ConversationIdOf(auto.ChatHistory);
+                if (scope.ConversationHistory is { } history)
+                {
+                    context[typeof(ChatHistory)] = history;
+                    context[ConversationResolution.FrameworkConversationKey] = SandboxKernelExtensions.ConversationIdOf(history);
+                }
                 if (auto.ToolCallId is { Length: > 0 } callId)
                 {
                     context[SandboxTools.ToolCallIdKey] = callId;

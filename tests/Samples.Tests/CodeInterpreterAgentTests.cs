@@ -61,6 +61,25 @@ public sealed partial class CodeInterpreterAgentTests(ITestOutputHelper log) : I
     }
 
     [Fact]
+    public async Task OfflineRun_OnSemanticKernel_PluginRunsTheScriptedToolCallsToAChartAndAWebApp()
+    {
+        (int exitCode, string text) = await RunAsync("--offline", "--framework", "sk", "--output", _output);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{text}");
+        Assert.Contains("framework: Semantic Kernel: Kernel with the sandbox plugin", text, StringComparison.Ordinal);
+        Assert.Matches(@"chat history \(conversation sk-chat-\S+\)", text);
+        // The kernel invoked the plugin's functions (state kept between calls), the host approved expose_port through the filter ...
+        Assert.Contains("loaded 144 rows", text, StringComparison.Ordinal);
+        Assert.Contains("approval sandbox_expose_port: publish port 8000 of the sandbox at a URL: approved automatically", text, StringComparison.Ordinal);
+        // ... the chart came back as a real PNG, and the web app answered through its exposed URL.
+        Match chart = ChartLine().Match(text);
+        Assert.True(chart.Success, "no chart line in the summary\n" + text);
+        PngFile.Validate(await File.ReadAllBytesAsync(chart.Groups["path"].Value));
+        Assert.Matches(@"web app:\s+answered HTTP 200 through its URL \(/api/totals lists 4 regions, /chart.png [\d,]+ bytes\)", text);
+        Assert.Matches(@"tool calls:\s+7 \(0 failed\)", text);
+    }
+
+    [Fact]
     public async Task OfflineRun_ExposePortApproval_IsAskedOfTheHostAndLabelled()
     {
         (int exitCode, string text) = await RunAsync("--offline", "--output", _output);

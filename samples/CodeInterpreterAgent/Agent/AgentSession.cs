@@ -68,7 +68,8 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
             var tracker = new ToolCallTracker(_ui, time);
             var approvals = new Approvals(console, offline: model is null, settings.Yes);
             var scripted = model is null ? new ScriptedChatClient() : null;
-            using IChatClient chat = ChatPipeline.Build(scripted ?? ChatPipeline.ForModel(model!), tracker, _ui, settings.MaxIterations);
+            IChatClient modelClient = scripted ?? ChatPipeline.ForModel(model!);
+            using IChatClient chat = ChatPipeline.Build(modelClient, tracker, _ui, settings.MaxIterations);
 
             string? answer;
             using (Activity? activity = AgentTelemetry.Source.StartActivity("invoke_agent code-interpreter"))
@@ -82,6 +83,13 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
                     {
                         // One tool set shared by the agent: each agent session gets its own box.
                         (answer, conversationId) = await ConverseWithAgentAsync(chat, SandboxTools.Create(pool, toolOptions), approvals, scripted, model, cancellationToken);
+                    }
+                    else if (settings.Framework == AgentFramework.Sk)
+                    {
+                        var kernelChat = new KernelConversation(modelClient, pool, toolOptions, approvals, tracker, _ui);
+                        conversationId = kernelChat.ConversationId;
+                        _ui.Info($"chat history (conversation {conversationId})");
+                        answer = await kernelChat.TurnAsync(FirstPrompt(model), cancellationToken);
                     }
                     else
                     {
@@ -239,6 +247,7 @@ internal sealed class AgentSession(AgentSettings settings, IAnsiConsole console,
     private static string FrameworkDescription(AgentFramework framework) => framework switch
     {
         AgentFramework.Agents => "Agent Framework (ChatClientAgent, two sessions) over Microsoft.Extensions.AI: UseFunctionInvocation, UseToolResultImages, UseOpenTelemetry",
+        AgentFramework.Sk => "Semantic Kernel: Kernel with the sandbox plugin and its filter, IChatCompletionService with FunctionChoiceBehavior.Auto()",
         _ => "Microsoft.Extensions.AI: ChatClientBuilder with UseFunctionInvocation, UseToolResultImages, UseOpenTelemetry",
     };
 

@@ -14,13 +14,18 @@ internal sealed class ToolCallTracker(IToolLoopObserver observer, TimeProvider t
     public List<ToolCallRecord> Calls { get; } = [];
 
     /// <summary>The <see cref="FunctionInvokingChatClient.FunctionInvoker"/>: records the call around the real invocation.</summary>
-    public async ValueTask<object?> InvokeAsync(FunctionInvocationContext context, CancellationToken cancellationToken)
+    public ValueTask<object?> InvokeAsync(FunctionInvocationContext context, CancellationToken cancellationToken) =>
+        TrackAsync(context.CallContent.CallId, context.Function.Name, context.Arguments,
+            () => context.Function.InvokeAsync(context.Arguments, cancellationToken), cancellationToken);
+
+    /// <summary>Records one call around <paramref name="invoke"/>, which runs it (any framework) and returns its result.</summary>
+    public async ValueTask<object?> TrackAsync(string callId, string name, IEnumerable<KeyValuePair<string, object?>> arguments,
+        Func<ValueTask<object?>> invoke, CancellationToken cancellationToken)
     {
         ToolCallRecord record;
         lock (_gate)
         {
-            record = new ToolCallRecord(Calls.Count + 1, context.CallContent.CallId, context.Function.Name,
-                new Dictionary<string, object?>(context.Arguments, StringComparer.Ordinal));
+            record = new ToolCallRecord(Calls.Count + 1, callId, name, new Dictionary<string, object?>(arguments, StringComparer.Ordinal));
             Calls.Add(record);
         }
 
@@ -28,7 +33,7 @@ internal sealed class ToolCallTracker(IToolLoopObserver observer, TimeProvider t
         long started = time.GetTimestamp();
         try
         {
-            object? result = await context.Function.InvokeAsync(context.Arguments, cancellationToken);
+            object? result = await invoke();
             record.Result = result;
             return result;
         }
@@ -36,7 +41,7 @@ internal sealed class ToolCallTracker(IToolLoopObserver observer, TimeProvider t
         {
             // The framework reports the exception to the model as the call's result; the console shows it as a failure.
             record.Failed = true;
-            record.Result = $"Error: the tool '{context.Function.Name}' failed: {ex.Message}";
+            record.Result = $"Error: the tool '{name}' failed: {ex.Message}";
             throw;
         }
         finally

@@ -70,6 +70,11 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
             _requests.Add(request);
         }
 
+        if (Environment.GetEnvironmentVariable("FAKE_OPENAI_DUMP") is { Length: > 0 } dump)
+        {
+            await File.AppendAllTextAsync(dump, RecordedRequests.Excerpt(request) + "\n");
+        }
+
         if (!_script.TryDequeue(out ScriptedReply? reply))
         {
             reply = new ScriptedReply("(the script has no more replies)", []);
