@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Sandbox.Protocol;
@@ -142,6 +141,13 @@ internal static class FileEndpoints
     private static ApiException TooLarge(SandboxServerOptions options) =>
         ApiException.Structured(413, "PayloadTooLarge", $"Upload exceeds the server limit of {options.MaxUploadBytes} bytes");
 
+    /// <summary>
+    /// GET/HEAD of one regular file. The descriptor comes from <see cref="RootedFileSystem.OpenRead"/> (an <c>O_PATH</c>
+    /// check first, so FIFOs, sockets and devices are refused without blocking); the framework's file result then
+    /// answers validators and ranges: 304 (If-None-Match / If-Modified-Since), 412 (If-Match / If-Unmodified-Since),
+    /// 206 with <c>Content-Range</c>, 416 with <c>bytes */size</c>, 200 when the range is malformed, multi-part or
+    /// its If-Range is stale; HEAD sends the headers without a body.
+    /// </summary>
     private static async Task<IResult> DownloadAsync(string id, HttpContext context, BoxManager boxes, CancellationToken ct)
     {
         var box = ExecuteEndpoints.FindBox(boxes, id);
@@ -159,132 +165,14 @@ internal static class FileEndpoints
         }
 
         box.Touch(boxes.Time);
-        var response = context.Response;
-        var request = context.Request;
-        long size = status.Size;
-        string etag = status.ETag;
-        response.Headers.ETag = etag;
-        response.Headers.LastModified = status.Modified.ToString("R", CultureInfo.InvariantCulture);
-        response.Headers.AcceptRanges = "bytes";
-        response.ContentType = "application/octet-stream";
-        using (handle)
+        if (context.Request.GetTypedHeaders().Range is { } range && !string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase))
         {
-            if (request.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm && (inm.Trim() == "*" || inm.Split(',').Any(t => t.Trim() == etag)))
-            {
-                response.StatusCode = 304;
-                return Results.Empty;
-            }
-
-            long start = 0, length = size;
-            string range = request.Headers.Range.ToString();
-            string ifRange = request.Headers.IfRange.ToString();
-            if (range.Length > 0 && (ifRange.Length == 0 || ifRange.Trim() == etag))
-            {
-                if (!TryParseRange(range, size, out start, out long end, out bool unsatisfiable))
-                {
-                    start = 0;
-                    length = size;
-                }
-                else if (unsatisfiable)
-                {
-                    response.StatusCode = 416;
-                    response.Headers.ContentRange = $"bytes */{size}";
-                    return Results.Empty;
-                }
-                else
-                {
-                    length = end - start + 1;
-                    response.StatusCode = 206;
-                    response.Headers.ContentRange = $"bytes {start}-{end}/{size}";
-                }
-            }
-
-            response.ContentLength = length;
-            if (HttpMethods.IsHead(request.Method))
-            {
-                return Results.Empty;
-            }
-
-            await using var stream = new FileStream(handle, FileAccess.Read, 0);
-            stream.Position = start;
-            byte[] buffer = new byte[81920];
-            long remaining = length;
-            while (remaining > 0)
-            {
-                int read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-                remaining -= read;
-            }
+            context.Request.Headers.Range = default; // the framework would read any unit as bytes; RFC 9110 §14.2 says ignore it
         }
 
-        return Results.Empty;
-    }
-
-    /// <summary>Parses a single <c>bytes=</c> range. False = ignore the header (malformed or multi-range).</summary>
-    internal static bool TryParseRange(string header, long size, out long start, out long end, out bool unsatisfiable)
-    {
-        start = 0;
-        end = size - 1;
-        unsatisfiable = false;
-        header = header.Trim();
-        if (!header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || header.Contains(',', StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        string spec = header[6..].Trim();
-        int dash = spec.IndexOf('-', StringComparison.Ordinal);
-        if (dash < 0)
-        {
-            return false;
-        }
-
-        string first = spec[..dash].Trim();
-        string last = spec[(dash + 1)..].Trim();
-        if (first.Length == 0)
-        {
-            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out long suffix) || suffix == 0)
-            {
-                return false;
-            }
-
-            if (size == 0)
-            {
-                unsatisfiable = true;
-                return true;
-            }
-
-            start = Math.Max(0, size - suffix);
-            end = size - 1;
-            return true;
-        }
-
-        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out start))
-        {
-            return false;
-        }
-
-        if (last.Length > 0)
-        {
-            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
-            {
-                return false;
-            }
-
-            end = Math.Min(end, size - 1);
-        }
-
-        if (start >= size)
-        {
-            unsatisfiable = true;
-        }
-
-        return true;
+        var content = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        return TypedResults.Stream(content, "application/octet-stream", lastModified: status.Modified,
+            entityTag: EntityTagHeaderValue.Parse(status.ETag), enableRangeProcessing: true);
     }
 
     private static async Task<IResult> GlobAsync(string id, HttpRequest request, BoxManager boxes, SandboxServerOptions options, CancellationToken ct)

@@ -87,6 +87,47 @@ public sealed class FileApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.True((await box.ReadRangeAsync("/w/nums.txt", new RangeReadOptions { Start = 0, IfNoneMatch = etag })).Unchanged);
     }
 
+    [Theory]
+    [InlineData("bytes=5-1")]
+    [InlineData("bytes=0-1,4-5")]
+    [InlineData("items=0-1")]
+    [InlineData("bytes=x-9")]
+    public async Task MalformedOrMultipartRange_IsIgnored_AndTheWholeFileIsServed(string range)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Download("/w/nums.txt"));
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await fixture.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentRange);
+        Assert.Equal(3893, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    [Fact]
+    public async Task IfMatch_StaleETag_Is412_AndCurrentETagServesTheFile()
+    {
+        using var head = await fixture.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, Download("/w/nums.txt")));
+        string etag = head.Headers.ETag!.Tag;
+
+        using var stale = new HttpRequestMessage(HttpMethod.Get, Download("/w/nums.txt"));
+        stale.Headers.TryAddWithoutValidation("If-Match", "\"stale\"");
+        using var refused = await fixture.Http.SendAsync(stale);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Empty(await refused.Content.ReadAsByteArrayAsync());
+
+        using var current = new HttpRequestMessage(HttpMethod.Get, Download("/w/nums.txt"));
+        current.Headers.TryAddWithoutValidation("If-Match", etag);
+        current.Headers.Range = new RangeHeaderValue(0, 1);
+        using var served = await fixture.Http.SendAsync(current);
+        Assert.Equal(HttpStatusCode.PartialContent, served.StatusCode);
+        Assert.Equal("1\n", await served.Content.ReadAsStringAsync());
+
+        using var modifiedSince = new HttpRequestMessage(HttpMethod.Get, Download("/w/nums.txt"));
+        modifiedSince.Headers.IfModifiedSince = head.Content.Headers.LastModified;
+        using var notModified = await fixture.Http.SendAsync(modifiedSince);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(etag, notModified.Headers.ETag!.Tag);
+    }
+
     [Fact]
     public async Task Glob_MatchesAtAnyDepth_AndLsListsDirectChildren()
     {
