@@ -61,6 +61,18 @@ internal sealed class KernelRequestScope(ChatHistory history)
         }
     }
 
+    /// <summary>True between the filter ending a round for images and the images being taken.</summary>
+    public bool IsTerminated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _terminated;
+            }
+        }
+    }
+
     /// <summary>The user message of image parts when the filter ended the round for them (and empties the list); else null.</summary>
     public ChatMessageContent? TakeIfTerminated()
     {

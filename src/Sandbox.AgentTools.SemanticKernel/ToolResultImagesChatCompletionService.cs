@@ -70,6 +70,12 @@ public sealed class ToolResultImagesChatCompletionService(IChatCompletionService
                         break;
                     }
 
+                    // A round ended for images: the connector echoes the last tool message as an update; it is not the model's text.
+                    if (scope.IsTerminated && updates.Current.Role == AuthorRole.Tool)
+                    {
+                        continue;
+                    }
+
                     yield return updates.Current;
                 }
             }

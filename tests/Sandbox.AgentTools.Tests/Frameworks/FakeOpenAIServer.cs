@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace Sandbox.AgentTools.Tests.Frameworks;
 
 /// <summary>
-/// A loopback OpenAI-compatible chat completions endpoint (Kestrel on 127.0.0.1:0): answers each request with the next
-/// scripted reply (tool calls or text) and records every request body.
+/// A loopback OpenAI-compatible endpoint (Kestrel on 127.0.0.1:0) speaking chat completions (plain and streamed as
+/// server-sent events) and the Responses API (<c>/v1/responses</c>): answers each request with the next scripted reply
+/// (tool calls or text) and records every request body.
 /// </summary>
 internal sealed class FakeOpenAIServer : IAsyncDisposable
 {
@@ -46,6 +47,8 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         var server = new FakeOpenAIServer(app);
         app.MapPost("/v1/chat/completions", server.HandleAsync);
         app.MapPost("/chat/completions", server.HandleAsync);
+        app.MapPost("/v1/responses", server.HandleResponsesAsync);
+        app.MapPost("/responses", server.HandleResponsesAsync);
         await app.StartAsync();
         server.BaseUri = new Uri(app.Urls.First() + "/v1/");
         return server;
@@ -60,7 +63,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     public int Pending => _script.Count;
 
-    private async Task HandleAsync(HttpContext http)
+    private async Task<(JsonObject Request, ScriptedReply Reply, int N)> NextAsync(HttpContext http)
     {
         using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
         string body = await reader.ReadToEndAsync();
@@ -70,17 +73,23 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
             _requests.Add(request);
         }
 
-        if (Environment.GetEnvironmentVariable("FAKE_OPENAI_DUMP") is { Length: > 0 } dump)
-        {
-            await File.AppendAllTextAsync(dump, RecordedRequests.Excerpt(request) + "\n");
-        }
-
         if (!_script.TryDequeue(out ScriptedReply? reply))
         {
             reply = new ScriptedReply("(the script has no more replies)", []);
         }
 
-        int n = Interlocked.Increment(ref _counter);
+        return (request, reply, Interlocked.Increment(ref _counter));
+    }
+
+    private async Task HandleAsync(HttpContext http)
+    {
+        (JsonObject request, ScriptedReply reply, int n) = await NextAsync(http);
+        if (request["stream"]?.GetValue<bool>() == true)
+        {
+            await StreamChatAsync(http, request, reply, n);
+            return;
+        }
+
         var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Text };
         if (reply.Calls.Length > 0)
         {
@@ -105,6 +114,100 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
                 ["finish_reason"] = reply.Calls.Length > 0 ? "tool_calls" : "stop",
             }),
             ["usage"] = new JsonObject { ["prompt_tokens"] = 10, ["completion_tokens"] = 5, ["total_tokens"] = 15 },
+        };
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(response.ToJsonString());
+    }
+
+    /// <summary>The same reply as chat.completion.chunk server-sent events: the text, then each tool call, then the finish reason.</summary>
+    private static async Task StreamChatAsync(HttpContext http, JsonObject request, ScriptedReply reply, int n)
+    {
+        http.Response.ContentType = "text/event-stream";
+        string model = request["model"]?.GetValue<string>() ?? "fake-model";
+        JsonObject Chunk(JsonObject delta, string? finish) => new()
+        {
+            ["id"] = $"chatcmpl-{n}",
+            ["object"] = "chat.completion.chunk",
+            ["created"] = 1_700_000_000 + n,
+            ["model"] = model,
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish }),
+        };
+
+        var chunks = new List<JsonObject> { Chunk(new JsonObject { ["role"] = "assistant", ["content"] = reply.Text ?? "" }, null) };
+        for (int i = 0; i < reply.Calls.Length; i++)
+        {
+            (string id, string name, string arguments) = reply.Calls[i];
+            chunks.Add(Chunk(new JsonObject
+            {
+                ["tool_calls"] = new JsonArray(new JsonObject
+                {
+                    ["index"] = i,
+                    ["id"] = id,
+                    ["type"] = "function",
+                    ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments },
+                }),
+            }, null));
+        }
+
+        chunks.Add(Chunk(new JsonObject(), reply.Calls.Length > 0 ? "tool_calls" : "stop"));
+        foreach (JsonObject chunk in chunks)
+        {
+            await http.Response.WriteAsync("data: " + chunk.ToJsonString() + "\n\n");
+        }
+
+        await http.Response.WriteAsync("data: [DONE]\n\n");
+    }
+
+    /// <summary>The Responses API (non-streaming): function_call output items, or one assistant message.</summary>
+    private async Task HandleResponsesAsync(HttpContext http)
+    {
+        (JsonObject request, ScriptedReply reply, int n) = await NextAsync(http);
+        var output = new JsonArray();
+        for (int i = 0; i < reply.Calls.Length; i++)
+        {
+            (string id, string name, string arguments) = reply.Calls[i];
+            output.Add(new JsonObject
+            {
+                ["type"] = "function_call",
+                ["id"] = $"fc_{n}_{i}",
+                ["call_id"] = id,
+                ["name"] = name,
+                ["arguments"] = arguments,
+                ["status"] = "completed",
+            });
+        }
+
+        if (reply.Text is not null)
+        {
+            output.Add(new JsonObject
+            {
+                ["type"] = "message",
+                ["id"] = $"msg_{n}",
+                ["status"] = "completed",
+                ["role"] = "assistant",
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = reply.Text, ["annotations"] = new JsonArray() }),
+            });
+        }
+
+        var response = new JsonObject
+        {
+            ["id"] = $"resp_{n}",
+            ["object"] = "response",
+            ["created_at"] = 1_700_000_000 + n,
+            ["status"] = "completed",
+            ["model"] = request["model"]?.GetValue<string>() ?? "fake-model",
+            ["output"] = output,
+            ["parallel_tool_calls"] = true,
+            ["tool_choice"] = "auto",
+            ["tools"] = new JsonArray(),
+            ["usage"] = new JsonObject
+            {
+                ["input_tokens"] = 10,
+                ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = 0 },
+                ["output_tokens"] = 5,
+                ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0 },
+                ["total_tokens"] = 15,
+            },
         };
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(response.ToJsonString());
@@ -152,6 +255,20 @@ internal static class RecordedRequests
             .SelectMany(m => m["content"]!.AsArray().OfType<JsonObject>())
             .Where(p => p["type"]?.GetValue<string>() == "image_url")
             .ToList();
+    }
+
+    /// <summary>Responses API: the function_call_output item answering <paramref name="callId"/> in a request's input, if any.</summary>
+    public static JsonObject? FunctionCallOutput(JsonObject request, string callId) =>
+        request["input"] is JsonArray input
+            ? input.OfType<JsonObject>().FirstOrDefault(i => i["type"]?.GetValue<string>() == "function_call_output" && i["call_id"]?.GetValue<string>() == callId)
+            : null;
+
+    /// <summary>Responses API: the input items after the function_call_output of <paramref name="callId"/>.</summary>
+    public static IReadOnlyList<JsonObject> InputAfter(JsonObject request, string callId)
+    {
+        List<JsonObject> items = [.. request["input"]!.AsArray().OfType<JsonObject>()];
+        int index = items.FindIndex(i => i["type"]?.GetValue<string>() == "function_call_output" && i["call_id"]?.GetValue<string>() == callId);
+        return items.Skip(index + 1).ToList();
     }
 
     public static string ContentText(JsonNode? content) => content switch
