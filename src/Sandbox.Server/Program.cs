@@ -54,7 +54,6 @@ internal static class Program
         });
         var app = builder.Build();
         app.UseSandboxServer();
-        _ = app.Services.GetRequiredService<BoxManager>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var state = app.Services.GetRequiredService<ServerState>();
         var host = app.Services.GetRequiredService<HostCapabilities>();

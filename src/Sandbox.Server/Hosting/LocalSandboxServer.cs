@@ -113,7 +113,6 @@ public sealed class LocalSandboxServer : IAsyncDisposable
             throw;
         }
 
-        _ = app.Services.GetRequiredService<BoxManager>();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var root = new Uri(address.TrimEnd('/') + "/");
         return new LocalSandboxServer(app, app.Services.GetRequiredService<ServerState>(), root);

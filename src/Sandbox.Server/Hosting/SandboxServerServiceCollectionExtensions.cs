@@ -44,18 +44,29 @@ public static class SandboxServerServiceCollectionExtensions
                 : "lsv2_local_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             return new ServerState(apiKey, new DataDirectory(options.DataDirectory ?? DefaultDataDirectory()), ownsDataDirectory: false);
         });
-        services.TryAddSingleton(sp =>
-        {
-            var state = sp.GetRequiredService<ServerState>();
-            var time = sp.GetRequiredService<TimeProvider>();
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Server");
-            var snapshots = new SnapshotStore(state.Data, time, logger, sp.GetRequiredService<SandboxServerOptions>());
-            snapshots.Initialize();
-            var manager = new BoxManager(state.Data, snapshots, sp.GetRequiredService<HostCapabilities>(),
-                sp.GetServices<IBoxStartContributor>(), sp.GetRequiredService<SandboxServerOptions>(), time, logger);
-            manager.Initialize();
-            return manager;
-        });
+        services.TryAddSingleton(sp => sp.GetRequiredService<ServerState>().Data);
+        services.TryAddSingleton(sp => new SnapshotStore(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<TimeProvider>(),
+            RuntimeLogger(sp), sp.GetRequiredService<SandboxServerOptions>()));
+        services.TryAddSingleton(sp => new CgroupController(sp.GetRequiredService<HostCapabilities>(), sp.GetRequiredService<SandboxServerOptions>().PidsLimit));
+        services.TryAddSingleton(sp => new BoxTeardown(RuntimeLogger(sp)));
+        services.TryAddSingleton(sp => new BoxRegistry(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<BoxTeardown>(), RuntimeLogger(sp)));
+        services.TryAddSingleton<BoxDiskProvisioner>();
+        services.TryAddSingleton(sp => new BoxStarter(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<SnapshotStore>(),
+            sp.GetRequiredService<HostCapabilities>(), sp.GetRequiredService<BoxRegistry>(), sp.GetRequiredService<BoxDiskProvisioner>(),
+            sp.GetRequiredService<CgroupController>(), sp.GetServices<IBoxStartContributor>(), sp.GetRequiredService<SandboxServerOptions>(),
+            sp.GetRequiredService<TimeProvider>(), RuntimeLogger(sp)));
+        services.TryAddSingleton(sp => new WarmBoxPool(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<SnapshotStore>(),
+            sp.GetRequiredService<HostCapabilities>(), sp.GetRequiredService<BoxStarter>(), sp.GetRequiredService<CgroupController>(),
+            sp.GetRequiredService<BoxTeardown>(), sp.GetRequiredService<SandboxServerOptions>(), sp.GetRequiredService<TimeProvider>(), RuntimeLogger(sp)));
+        services.TryAddSingleton(sp => new BoxManager(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<BoxRegistry>(),
+            sp.GetRequiredService<BoxStarter>(), sp.GetRequiredService<WarmBoxPool>(), sp.GetRequiredService<SnapshotStore>(),
+            sp.GetRequiredService<HostCapabilities>(), sp.GetRequiredService<CgroupController>(), sp.GetRequiredService<BoxTeardown>(),
+            sp.GetRequiredService<SandboxServerOptions>(),
+            sp.GetRequiredService<TimeProvider>(), RuntimeLogger(sp)));
+
+        // Start-up work (snapshots, stale cgroups, persisted boxes, warm pool) runs before the sweeper and the server start.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BoxRuntimeStartup>());
         services.TryAddSingleton<ApiKeyEndpointFilter>();
         services.TryAddSingleton<ApiErrorEndpointFilter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BoxSweeper>());
@@ -65,6 +76,8 @@ public static class SandboxServerServiceCollectionExtensions
         Sandbox.Server.WebConsole.ConsoleServiceCollectionExtensions.AddSandboxConsole(services);
         return services;
     }
+
+    private static ILogger RuntimeLogger(IServiceProvider sp) => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Server");
 
     /// <summary><c>$XDG_DATA_HOME/sandbox-server</c>, else <c>~/.local/share/sandbox-server</c>.</summary>
     internal static string DefaultDataDirectory()

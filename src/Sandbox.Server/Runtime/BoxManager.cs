@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Sandbox.Protocol;
@@ -11,57 +9,43 @@ using Sandbox.Server.Snapshots;
 namespace Sandbox.Server.Runtime;
 
 /// <summary>
-/// The box runtime: creates, starts, stops and deletes boxes, persists their metadata, resumes stopped boxes on
-/// data-plane use, and sweeps idle and expired boxes. Look boxes up with <see cref="Find"/>.
+/// The box runtime's front: creates, stops, updates and deletes boxes, resumes stopped boxes on data-plane use and starts
+/// commands. Lookup and persistence live in <see cref="BoxRegistry"/>, starting in <see cref="BoxStarter"/>, warm boxes
+/// in <see cref="WarmBoxPool"/>, idle/TTL sweeps in <see cref="BoxSweeper"/>. Look boxes up with <see cref="Find"/>.
 /// </summary>
 /// <remarks>Thread-safe.</remarks>
 internal sealed partial class BoxManager : IAsyncDisposable
 {
     private const long MinMemoryBytes = 16L * 1024 * 1024;
     private const long MinFsCapacityBytes = 32L * 1024 * 1024;
-    private readonly ConcurrentDictionary<string, Box> _boxes = new(StringComparer.Ordinal);
-    private readonly object _namesGate = new();
     private readonly DataDirectory _data;
+    private readonly BoxRegistry _registry;
+    private readonly BoxStarter _starter;
+    private readonly WarmBoxPool _pool;
     private readonly SnapshotStore _snapshots;
     private readonly HostCapabilities _host;
-    private readonly BoxLauncher? _launcher;
-    private readonly BoxIdentity? _identity;
-    private readonly string? _seccompFilter;
     private readonly CgroupController _cgroups;
+    private readonly BoxTeardown _teardown;
     private readonly CommandLauncher _commands;
-    private readonly IEnumerable<IBoxStartContributor> _contributors;
     private readonly SandboxServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentQueue<Box> _spares = new();
-    private readonly BoxTeardown _teardown;
-    private int _sparesStarting;
     private int _disposed;
 
-    public BoxManager(DataDirectory data, SnapshotStore snapshots, HostCapabilities host, IEnumerable<IBoxStartContributor> contributors,
-        SandboxServerOptions options, TimeProvider time, ILogger logger)
+    public BoxManager(DataDirectory data, BoxRegistry registry, BoxStarter starter, WarmBoxPool pool, SnapshotStore snapshots, HostCapabilities host,
+        CgroupController cgroups, BoxTeardown teardown, SandboxServerOptions options, TimeProvider time, ILogger logger)
     {
         _data = data;
+        _registry = registry;
+        _starter = starter;
+        _pool = pool;
         _snapshots = snapshots;
         _host = host;
-        _contributors = contributors;
+        _cgroups = cgroups;
+        _teardown = teardown;
         _options = options;
         _time = time;
         _logger = logger;
-        BoxIdentity.Validate(options.BoxIdBase);
-        if (host.IsolationUnavailableReason is null)
-        {
-            _identity = BoxIdentity.Create(options.BoxIdBase, host.UnsharePath!);
-            _launcher = new BoxLauncher(host, _identity, logger);
-            if (BoxSeccompFilter.Supported)
-            {
-                _seccompFilter = Path.Combine(data.Root, "box-seccomp.bpf");
-                AtomicFile.WriteAllBytes(_seccompFilter, BoxSeccompFilter.Build());
-            }
-        }
-
-        _cgroups = new CgroupController(host, options.PidsLimit);
-        _teardown = new BoxTeardown(logger);
         _commands = new CommandLauncher(host, time, options.OutputBufferBytes);
     }
 
@@ -71,187 +55,21 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
     public TimeProvider Time => _time;
 
-    /// <summary>Loads persisted boxes; every box comes back <c>stopped</c> (its processes did not survive the restart).</summary>
-    public void Initialize()
-    {
-        Log.Limits(_logger, _host.Describe());
-        int stale = _cgroups.RemoveStaleGroups(TimeSpan.FromMinutes(2));
-        if (stale > 0)
-        {
-            Log.StaleGroupsRemoved(_logger, stale);
-        }
-
-        if (_host.IsolationUnavailableReason is { } reason)
-        {
-            Log.IsolationUnavailable(_logger, reason);
-        }
-
-        foreach (string dir in Directory.GetDirectories(_data.Boxes))
-        {
-            string meta = Path.Combine(dir, "box.json");
-            if (!File.Exists(meta))
-            {
-                continue;
-            }
-
-            try
-            {
-                var record = AtomicFile.ReadJson<BoxRecord>(meta);
-                if (record is null)
-                {
-                    continue;
-                }
-
-                if (record.Status == SandboxStatus.Deleting)
-                {
-                    _teardown.Enqueue(record.Id, null, dir); // deleted, but the server stopped before its folder was gone
-                    continue;
-                }
-
-                if (record.Status is SandboxStatus.Ready or SandboxStatus.Provisioning)
-                {
-                    record.Status = SandboxStatus.Stopped;
-                    record.StatusMessage = "Stopped: the sandbox server restarted; start the sandbox (or use it) to resume.";
-                    record.StoppedAt ??= _time.GetUtcNow();
-                    Save(record);
-                }
-
-                _boxes[record.Id] = new Box(record, _time);
-            }
-            catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
-            {
-                Log.BoxLoadFailed(_logger, meta, e);
-            }
-        }
-
-        foreach (string dir in Directory.GetDirectories(_data.Boxes).Where(d => !File.Exists(Path.Combine(d, "box.json"))))
-        {
-            _teardown.Enqueue(Path.GetFileName(dir), null, dir); // a warm box that was never handed out
-        }
-
-        RefillSpares();
-    }
-
-    /// <summary>Keeps <see cref="SandboxServerOptions.WarmBoxes"/> default boxes started in the background.</summary>
-    private void RefillSpares()
-    {
-        if (_host.IsolationUnavailableReason is not null)
-        {
-            return;
-        }
-
-        while (Volatile.Read(ref _disposed) == 0 && _spares.Count + Volatile.Read(ref _sparesStarting) < _options.WarmBoxes)
-        {
-            Interlocked.Increment(ref _sparesStarting);
-            _ = Task.Run(async () =>
-            {
-                var now = _time.GetUtcNow();
-                var box = new Box(new BoxRecord
-                {
-                    Id = Guid.NewGuid().ToString(),
-                    SnapshotId = _snapshots.Default.Id,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                    Vcpus = _options.DefaultVcpus,
-                    MemBytes = _options.DefaultMemoryBytes,
-                    IsSpare = true,
-                }, _time);
-                try
-                {
-                    await StartAsync(box, CancellationToken.None).ConfigureAwait(false);
-                    if (box.Running is { HasExited: false } && Volatile.Read(ref _disposed) == 0)
-                    {
-                        _spares.Enqueue(box);
-                        return;
-                    }
-                }
-                catch (Exception e) when (e is ApiException or IOException or InvalidOperationException)
-                {
-                    Log.SweepFailed(_logger, box.Id, e);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _sparesStarting);
-                }
-
-                DiscardSpare(box);
-            });
-        }
-    }
-
-    /// <summary>Hands out a warm box for <paramref name="wanted"/> if one fits; call under the names lock.</summary>
-    private Box? TryTakeSpare(SnapshotRecord snapshot, BoxRecord wanted)
-    {
-        if (snapshot.Id != _snapshots.Default.Id || wanted.FsCapacityBytes is not null || wanted.ProxyConfig is not null || !wanted.Persistent)
-        {
-            return null;
-        }
-
-        while (_spares.TryDequeue(out var spare))
-        {
-            if (spare.Running is not { HasExited: false }
-                || ((wanted.MemBytes != spare.Record.MemBytes || wanted.Vcpus != spare.Record.Vcpus)
-                    && !_cgroups.UpdateLimits(spare.Id, _host.Memory ? wanted.MemBytes : null, _host.Cpu ? wanted.Vcpus : null)))
-            {
-                DiscardSpare(spare);
-                continue;
-            }
-
-            var r = spare.Record;
-            r.Name = wanted.Name;
-            r.CreatedAt = wanted.CreatedAt;
-            r.UpdatedAt = wanted.UpdatedAt;
-            r.IdleTtlSeconds = wanted.IdleTtlSeconds;
-            r.DeleteAfterStopSeconds = wanted.DeleteAfterStopSeconds;
-            r.Vcpus = wanted.Vcpus;
-            r.MemBytes = wanted.MemBytes;
-            r.Labels = wanted.Labels;
-            r.RunConfig = wanted.RunConfig;
-            r.AccessDelegation = wanted.AccessDelegation;
-            r.UnenforcedLimits = wanted.UnenforcedLimits;
-            r.StatusMessage = wanted.UnenforcedLimits.Count > 0 ? "Running; limits not enforced on this host: " + string.Join(", ", wanted.UnenforcedLimits) : null;
-            r.IsSpare = false;
-            spare.Touch(_time);
-            RefillSpares();
-            return spare;
-        }
-
-        RefillSpares();
-        return null;
-    }
-
-    private void DiscardSpare(Box box)
-    {
-        box.Deleted = true;
-        var running = box.Running;
-        box.Running = null;
-        running?.Kill();
-        _teardown.Enqueue(box.Id, running, _data.BoxDirectory(box.Id));
-    }
-
     /// <summary>Finds a box by name or id (the networking seam uses this too).</summary>
-    public Box? Find(string nameOrId)
-    {
-        if (_boxes.TryGetValue(nameOrId, out var byId) && !byId.Deleted)
-        {
-            return byId;
-        }
+    public Box? Find(string nameOrId) => _registry.Find(nameOrId);
 
-        return _boxes.Values.FirstOrDefault(b => !b.Deleted && b.Name == nameOrId);
-    }
+    public Box Get(string name) => _registry.Get(name);
 
-    public Box Get(string name) => Find(name) ?? throw ApiException.SandboxNotFound(name);
+    public IReadOnlyList<Box> List() => _registry.List();
 
-    public IReadOnlyList<Box> List() => [.. _boxes.Values.Where(b => !b.Deleted).OrderBy(b => b.Record.CreatedAt)];
-
-    public bool IsSnapshotInUse(string snapshotId) => _boxes.Values.Any(b => !b.Deleted && b.Record.SnapshotId == snapshotId);
+    public bool IsSnapshotInUse(string snapshotId) => _registry.IsSnapshotInUse(snapshotId);
 
     [GeneratedRegex("^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,126}[a-zA-Z0-9])?$")]
     private static partial Regex NamePattern();
 
     public async Task<Box> CreateAsync(CreateSandboxRequest request, CancellationToken cancellationToken)
     {
-        ThrowIfUnavailable();
+        _starter.ThrowIfUnavailable();
         var snapshot = ValidateCreate(request);
         var now = _time.GetUtcNow();
         var record = new BoxRecord
@@ -274,29 +92,29 @@ internal sealed partial class BoxManager : IAsyncDisposable
         };
         record.UnenforcedLimits = UnenforcedFor(record);
         var box = new Box(record, _time);
-        lock (_namesGate)
+        lock (_registry.NamesGate)
         {
-            string name = string.IsNullOrEmpty(request.Name) ? GenerateName() : request.Name;
+            string name = string.IsNullOrEmpty(request.Name) ? _registry.GenerateName() : request.Name;
             if (Find(name) is not null)
             {
                 throw ApiException.Structured(409, "Conflict", $"Sandbox name '{name}' already in use");
             }
 
             record.Name = name;
-            if (TryTakeSpare(snapshot, record) is { } warm)
+            if (_pool.TryTake(snapshot, record) is { } warm)
             {
                 Save(warm.Record);
-                _boxes[warm.Id] = warm;
+                _registry.Add(warm);
                 Log.BoxStarted(_logger, warm.Id, warm.Name, 0);
                 return warm;
             }
 
             Directory.CreateDirectory(_data.BoxDirectory(record.Id));
             Save(record);
-            _boxes[record.Id] = box;
+            _registry.Add(box);
         }
 
-        var start = StartAsync(box, CancellationToken.None);
+        var start = _starter.StartAsync(box, CancellationToken.None);
         box.Starting = start;
         if (!request.WaitForReady)
         {
@@ -444,215 +262,6 @@ internal sealed partial class BoxManager : IAsyncDisposable
         return labels;
     }
 
-    private string GenerateName()
-    {
-        while (true)
-        {
-            string name = "sandbox-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
-            if (Find(name) is null)
-            {
-                return name;
-            }
-        }
-    }
-
-    private void ThrowIfUnavailable()
-    {
-        if (_host.IsolationUnavailableReason is { } reason)
-        {
-            throw ApiException.Structured(503, "Unschedulable", "Sandboxes cannot run on this server: " + reason);
-        }
-    }
-
-    /// <summary>Starts a stopped, failed or new box (no-op when running).</summary>
-    public async Task StartAsync(Box box, CancellationToken cancellationToken)
-    {
-        await box.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await StartLockedAsync(box, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            box.Lock.Release();
-        }
-    }
-
-    private async Task StartLockedAsync(Box box, CancellationToken cancellationToken)
-    {
-        if (box.Deleted)
-        {
-            throw ApiException.SandboxNotFound(box.Name);
-        }
-
-        if (box.Running is { HasExited: false })
-        {
-            return;
-        }
-
-        ThrowIfUnavailable();
-        var record = box.Record;
-        var started = Stopwatch.StartNew();
-        if (box.Running is not null)
-        {
-            await box.Running.DisposeAsync().ConfigureAwait(false);
-            box.Running = null;
-        }
-
-        record.Status = SandboxStatus.Provisioning;
-        record.StatusMessage = null;
-        BoxCgroup? cgroup = null;
-        Task prewarm = Task.CompletedTask;
-        try
-        {
-            var snapshot = _snapshots.Find(record.SnapshotId)
-                ?? throw new BoxStartException($"Snapshot '{record.SnapshotId}' of this sandbox no longer exists");
-            string disk = _data.BoxDisk(record.Id);
-            if (!record.Persistent && Directory.Exists(disk))
-            {
-                SnapshotImporter.DeleteTree(disk);
-            }
-
-            // Every box gets a disk of its own (a sparse ext4 image) so no box can fill the host disk: its requested
-            // capacity, else the server default. A box whose files already live in a plain folder (written before the
-            // default existed) keeps that folder.
-            bool fresh = !Directory.Exists(disk) || File.Exists(_data.BoxDiskImage(record.Id));
-            long? wantedCapacity = record.FsCapacityBytes ?? (fresh && _options.DefaultFsCapacityBytes > 0 ? _options.DefaultFsCapacityBytes : null);
-            Directory.CreateDirectory(disk);
-            string? image = null;
-            if (wantedCapacity is { } capacity && _host.LoopDisks)
-            {
-                image = _data.BoxDiskImage(record.Id);
-                if (!record.Persistent && File.Exists(image))
-                {
-                    File.Delete(image);
-                }
-
-                if (!File.Exists(image))
-                {
-                    await CreateDiskImageAsync(image, capacity, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            cgroup = _cgroups.CreateBoxGroup(record.Id, _host.Memory ? record.MemBytes : null, _host.Cpu ? record.Vcpus : null);
-            if (cgroup is not null)
-            {
-                // The first commands' groups are created while the launcher starts the box, off the command path.
-                var groups = cgroup;
-                prewarm = Task.Run(() => PrewarmCommandGroups(groups), CancellationToken.None);
-            }
-
-            var context = new BoxStartContext(record.Id, record.Name, box.ToInfo(null)) { ProxyConfig = record.ProxyConfig };
-            foreach (var contributor in _contributors)
-            {
-                await contributor.ContributeAsync(context, cancellationToken).ConfigureAwait(false);
-            }
-
-            var (overlays, masked) = _snapshots.MountPlan(snapshot);
-            long tmpfs = Math.Clamp(record.MemBytes / 2, 16L * 1024 * 1024, 4L * 1024 * 1024 * 1024);
-            var spec = new BoxLaunchSpec(record.Id, disk, image, overlays, [.. context.ReadOnlyBindMounts], masked, cgroup, tmpfs, _seccompFilter);
-            var running = await _launcher!.LaunchAsync(spec, cancellationToken).ConfigureAwait(false);
-            box.Running = running;
-            box.ContributedEnvironment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal);
-            foreach (var contributor in _contributors)
-            {
-                await contributor.OnStartedAsync(context, running.NetworkNamespacePath, cancellationToken).ConfigureAwait(false);
-            }
-
-            try
-            {
-                running.Files.CreateDirectories("/home/user");
-            }
-            catch (IOException)
-            {
-                // A read-only or unusual image: commands still run, in "/" if /home/user is missing.
-            }
-
-            record.Status = SandboxStatus.Ready;
-            record.StatusMessage = record.UnenforcedLimits.Count > 0
-                ? "Running; limits not enforced on this host: " + string.Join(", ", record.UnenforcedLimits)
-                : null;
-            record.StoppedAt = null;
-            record.UpdatedAt = _time.GetUtcNow();
-            box.Touch(_time);
-            Save(record);
-            _ = WatchAsync(box, running);
-
-            Log.BoxStarted(_logger, record.Id, record.Name, started.Elapsed.TotalMilliseconds);
-        }
-        catch (Exception e) when (e is BoxStartException or IOException or UnauthorizedAccessException)
-        {
-            if (cgroup is not null)
-            {
-                await prewarm.ConfigureAwait(false);
-                await cgroup.DeleteAsync().ConfigureAwait(false);
-            }
-
-            record.Status = SandboxStatus.Failed;
-            record.StatusMessage = e.Message;
-            record.UpdatedAt = _time.GetUtcNow();
-            Save(record);
-            Log.BoxStartFailed(_logger, record.Id, e.Message);
-        }
-    }
-
-    private static void PrewarmCommandGroups(BoxCgroup cgroup)
-    {
-        try
-        {
-            cgroup.Prewarm(2);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Commands create their groups on demand instead.
-        }
-    }
-
-    private async Task CreateDiskImageAsync(string image, long capacity, CancellationToken cancellationToken)
-    {
-        string temp = image + ".tmp";
-        await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            file.SetLength(capacity);
-        }
-
-        var psi = new ProcessStartInfo(_host.MkfsPath!) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in (string[])["-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1", temp])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi) ?? throw new BoxStartException("mkfs.ext4 could not be started");
-        string stderr = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            File.Delete(temp);
-            throw new BoxStartException("Creating the sandbox filesystem failed: " + stderr.Trim());
-        }
-
-        File.Move(temp, image, overwrite: true);
-    }
-
-    private async Task WatchAsync(Box box, RunningBox running)
-    {
-        await running.WaitForExitAsync().ConfigureAwait(false);
-        await box.Lock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (box.Running == running && !box.Deleted && Volatile.Read(ref _disposed) == 0)
-            {
-                box.Running = null;
-                await running.DisposeAsync().ConfigureAwait(false);
-                SetStopped(box, "Stopped: the sandbox's init process exited unexpectedly; start it again to resume.");
-            }
-        }
-        finally
-        {
-            box.Lock.Release();
-        }
-    }
-
     /// <summary>Stops a box: every process ends, files persist.</summary>
     public async Task StopAsync(Box box, string? message, CancellationToken cancellationToken)
     {
@@ -677,23 +286,8 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
         if (box.Record.Status != SandboxStatus.Stopped || message is not null)
         {
-            SetStopped(box, message);
+            _registry.SetStopped(box, message);
         }
-    }
-
-    private void SetStopped(Box box, string? message)
-    {
-        var record = box.Record;
-        record.Status = SandboxStatus.Stopped;
-        record.StatusMessage = message ?? record.StatusMessage;
-        record.StoppedAt = _time.GetUtcNow();
-        record.UpdatedAt = record.StoppedAt.Value;
-        if (!box.Deleted)
-        {
-            Save(record);
-        }
-
-        Log.BoxStopped(_logger, record.Id, record.Name, message ?? "stop requested");
     }
 
     public async Task DeleteAsync(Box box, CancellationToken cancellationToken)
@@ -714,7 +308,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
             var running = box.Running;
             box.Running = null;
             running?.Kill();
-            _boxes.TryRemove(box.Id, out _);
+            _registry.Remove(box.Id);
             _teardown.Enqueue(box.Id, running, _data.BoxDirectory(box.Id));
         }
         finally
@@ -754,7 +348,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
             var record = box.Record;
             if (request.Name is { } name && name != record.Name)
             {
-                lock (_namesGate)
+                lock (_registry.NamesGate)
                 {
                     if (Find(name) is not null)
                     {
@@ -825,7 +419,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
             return afterStart;
         }
 
-        await StartAsync(box, cancellationToken).ConfigureAwait(false);
+        await _starter.StartAsync(box, cancellationToken).ConfigureAwait(false);
         return box.Running is { } now
             ? now
             : throw ApiException.Structured(503, "ServiceUnavailable", $"Sandbox '{box.Name}' could not be started: {box.Record.StatusMessage}");
@@ -865,54 +459,17 @@ internal sealed partial class BoxManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops boxes idle longer than their idle TTL and deletes boxes stopped longer than delete_after_stop.</summary>
-    public async Task SweepAsync(CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        foreach (var box in List())
-        {
-            try
-            {
-                var record = box.Record;
-                if (box.Running is { } running && record.Status == SandboxStatus.Ready && record.IdleTtlSeconds > 0
-                    && running.Commands.Running.Count == 0
-                    && now - box.LastActivity >= TimeSpan.FromSeconds(record.IdleTtlSeconds))
-                {
-                    await StopAsync(box, $"Stopped after {record.IdleTtlSeconds}s without activity (idle_ttl_seconds).", cancellationToken).ConfigureAwait(false);
-                }
-                else if (record.Status == SandboxStatus.Stopped && record.DeleteAfterStopSeconds > 0 && record.StoppedAt is { } stoppedAt
-                    && now - stoppedAt >= TimeSpan.FromSeconds(record.DeleteAfterStopSeconds))
-                {
-                    await DeleteAsync(box, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is IOException or ApiException or InvalidOperationException)
-            {
-                Log.SweepFailed(_logger, box.Id, e);
-            }
-        }
-    }
-
     /// <summary>Gives a copy of a box's writable layers (box ids stored as host ids from the base) 0-based ids, as every snapshot layer has.</summary>
-    public void UnshiftCapturedLayer(string layer)
-    {
-        if (_identity is not null)
-        {
-            BoxIdentity.ShiftTree(layer, _identity.Base, 0);
-        }
-    }
+    public void UnshiftCapturedLayer(string layer) => _starter.UnshiftCapturedLayer(layer);
+
+    /// <summary>Starts a stopped, failed or new box (no-op when running).</summary>
+    public Task StartAsync(Box box, CancellationToken cancellationToken) => _starter.StartAsync(box, cancellationToken);
 
     /// <summary>Resolves the host path of a running box's writable layers (for capture).</summary>
     public string UpperLayersPath(Box box, RunningBox running) =>
         $"/proc/{running.LauncherPid.ToString(CultureInfo.InvariantCulture)}/root{_data.BoxDisk(box.Id)}/up";
 
-    public void Save(BoxRecord record)
-    {
-        if (!record.IsSpare && Directory.Exists(_data.BoxDirectory(record.Id)))
-        {
-            AtomicFile.WriteJson(_data.BoxMetadata(record.Id), record);
-        }
-    }
+    public void Save(BoxRecord record) => _registry.Save(record);
 
     /// <summary>Stops every box (server shutdown); metadata records them as stopped.</summary>
     public async ValueTask DisposeAsync()
@@ -922,12 +479,9 @@ internal sealed partial class BoxManager : IAsyncDisposable
             return;
         }
 
-        while (_spares.TryDequeue(out var spare))
-        {
-            DiscardSpare(spare);
-        }
-
-        await Task.WhenAll(_boxes.Values.Select(async box =>
+        _starter.Close();
+        _pool.Close();
+        await Task.WhenAll(_registry.All.Select(async box =>
         {
             try
             {
@@ -940,6 +494,6 @@ internal sealed partial class BoxManager : IAsyncDisposable
         })).ConfigureAwait(false);
         await _teardown.WhenIdleAsync().ConfigureAwait(false);
         _cgroups.RemoveOwnGroupIfEmpty();
-        _identity?.Dispose();
+        _starter.Dispose();
     }
 }
