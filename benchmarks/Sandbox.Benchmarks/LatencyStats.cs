@@ -14,6 +14,9 @@ internal sealed class LatencyStats(string name)
 
     public void Add(long startTimestamp) => _samples.Add(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
 
+    /// <summary>Adds a sample measured elsewhere (e.g. by the JS SDK worker).</summary>
+    public void AddMilliseconds(double milliseconds) => _samples.Add(milliseconds);
+
     public double Percentile(double p)
     {
         if (_samples.Count == 0)

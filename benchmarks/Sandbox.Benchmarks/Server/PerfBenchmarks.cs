@@ -1,0 +1,544 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sandbox.Client;
+
+namespace Sandbox.Benchmarks.Server;
+
+/// <summary>
+/// The server's performance figures, each next to its baseline measured in the same run (and, where the official JS SDK
+/// is installed, the same scenario through it, interleaved): command round trip, command throughput, stdout streaming,
+/// file transfer, create bursts and delete, idle box footprint. Runs against the standalone server as its own process.
+/// A Stopwatch harness with repeated runs and percentiles: BenchmarkDotNet's process-per-benchmark model does not fit a
+/// live server on 2 cores (the frame encoding micro-benchmarks use BenchmarkDotNet: the <c>framing</c> suite).
+/// </summary>
+internal static class PerfBenchmarks
+{
+    public static readonly string[] Scenarios = ["roundtrip", "throughput", "stdout", "files", "creates", "idle"];
+
+    private const string StreamCommand = "yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz | head -c 209715200";
+    private const long StreamBytes = 209_715_200;
+    private const long FileBytes = 100L * 1024 * 1024;
+
+    public static async Task<int> RunAsync(string scenario, string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        bool noJs = args.Contains("--no-js");
+        string[] selected = scenario == "all" ? Scenarios : [scenario];
+        if (selected.Any(s => !Scenarios.Contains(s)))
+        {
+            Console.Error.WriteLine($"unknown scenario '{scenario}'; one of: {string.Join(", ", Scenarios)}, all");
+            return 2;
+        }
+
+        Console.WriteLine($"load before: {Load()}; starting the standalone server...");
+        await using var server = await StandaloneServer.StartAsync();
+        using var client = server.CreateClient();
+        await using var js = noJs ? null : await JsSdkWorker.TryStartAsync(server);
+
+        // Warm-up: JIT on both sides, the default snapshot, the cgroup hierarchy, the warm pool.
+        var warm = await client.CreateSandboxAsync();
+        for (int i = 0; i < 20; i++)
+        {
+            await warm.RunAsync("true");
+        }
+
+        if (js is not null)
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await js.CallAsync(new { op = "run", box = warm.Name, cmd = "true" });
+            }
+        }
+
+        await warm.DeleteAsync();
+        var table = new Table();
+        foreach (string name in selected)
+        {
+            string before = Load();
+            switch (name)
+            {
+                case "roundtrip":
+                    await RoundTripAsync(server, client, js, quick ? 50 : 200, table);
+                    break;
+                case "throughput":
+                    await ThroughputAsync(client, js, quick ? 1 : 3, table);
+                    break;
+                case "stdout":
+                    await StdoutAsync(client, js, quick ? 1 : 3, table);
+                    break;
+                case "files":
+                    await FilesAsync(server, client, js, quick ? 1 : 3, table);
+                    break;
+                case "creates":
+                    await CreatesAsync(client, quick ? 10 : 20, table);
+                    break;
+                case "idle":
+                    await IdleAsync(server, client, quick ? 50 : 200, table);
+                    break;
+            }
+
+            table.Note($"{name}: load {before} → {Load()}");
+        }
+
+        table.Print();
+        return 0;
+    }
+
+    private static async Task RoundTripAsync(StandaloneServer server, SandboxClient client, JsSdkWorker? js, int iterations, Table table)
+    {
+        var box = await client.CreateSandboxAsync();
+        await box.RunAsync("true");
+        int init = await FindBoxInitAsync(server, box) ?? throw new InvalidOperationException("box init not found");
+        string boxExec = Path.Combine(StandaloneServer.ServerBinDirectory, "sandbox-box-exec");
+        string filter = Path.Combine(server.DataDirectory, "box-seccomp.bpf");
+        string initText = init.ToString(CultureInfo.InvariantCulture);
+        const string prelude = "echo $$; read -r go || exit 125; cd -- \"$1\" || exit 1; shift; exec \"$@\"";
+
+        var nsenter = new LatencyStats("bare: nsenter -t <init> -a true");
+        var chain = new LatencyStats("bare: server exec chain (box-exec → sh prelude → bash -c true)");
+        var csharp = new LatencyStats("C# client: run(\"true\")");
+        var jsStats = new LatencyStats("JS SDK: run(\"true\")");
+        var cpuBefore = server.CpuTime();
+        int served = 0;
+        for (int i = 0; i < iterations; i++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            await RunProcessAsync("nsenter", null, "-t", initText, "-a", "true");
+            nsenter.Add(t);
+
+            t = Stopwatch.GetTimestamp();
+            await RunProcessAsync(boxExec, "\n", initText, "0", "0", "a00425fb", File.Exists(filter) ? filter : "-", "--",
+                "/bin/sh", "-c", prelude, "box-exec", "/home/user", "/bin/bash", "-c", "true");
+            chain.Add(t);
+
+            t = Stopwatch.GetTimestamp();
+            var result = await box.RunAsync("true");
+            csharp.Add(t);
+            Check(result.ExitCode == 0, "run(true) failed: " + result.Stderr);
+            served++;
+
+            if (js is not null)
+            {
+                var answer = await js.CallAsync(new { op = "run", box = box.Name, cmd = "true" });
+                jsStats.AddMilliseconds((double)answer["ms"]!);
+                served++;
+            }
+        }
+
+        double cpuMs = (server.CpuTime() - cpuBefore).TotalMilliseconds / served;
+        table.Latency("roundtrip", nsenter, chain, csharp, js is null ? null : jsStats);
+        table.Ratio("roundtrip", "C# run(true) p50 − nsenter p50 (target ≤ 2 ms)", csharp.Percentile(50) - nsenter.Percentile(50), "ms");
+        table.Ratio("roundtrip", "C# run(true) p50 − server exec chain p50", csharp.Percentile(50) - chain.Percentile(50), "ms");
+        table.Ratio("roundtrip", "server CPU per command (client commands only)", cpuMs, "ms");
+        await box.DeleteAsync();
+    }
+
+    private static async Task ThroughputAsync(SandboxClient client, JsSdkWorker? js, int repeats, Table table)
+    {
+        const int boxes = 20, per = 20;
+        var list = new List<SandboxInstance>();
+        for (int i = 0; i < boxes; i++)
+        {
+            list.Add(await client.CreateSandboxAsync());
+        }
+
+        var csharp = new List<double>();
+        var jsRates = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            await Task.WhenAll(list.Select(async b =>
+            {
+                for (int i = 0; i < per; i++)
+                {
+                    await b.RunAsync("true");
+                }
+            }));
+            csharp.Add(boxes * per / Stopwatch.GetElapsedTime(t).TotalSeconds);
+            if (js is not null)
+            {
+                var answer = await js.CallAsync(new { op = "throughput", boxes = list.Select(b => b.Name).ToArray(), per });
+                jsRates.Add(boxes * per / ((double)answer["ms"]! / 1000));
+            }
+        }
+
+        table.Ratio("throughput", $"C# {boxes} boxes × {per} × run(\"true\"): commands/s, median of {repeats} (target ≥ 400)", Median(csharp), "cmd/s");
+        if (js is not null)
+        {
+            table.Ratio("throughput", $"JS SDK same: commands/s, median of {repeats}", Median(jsRates), "cmd/s");
+        }
+
+        await Task.WhenAll(list.Select(b => b.DeleteAsync()));
+    }
+
+    private static async Task StdoutAsync(SandboxClient client, JsSdkWorker? js, int repeats, Table table)
+    {
+        var box = await client.CreateSandboxAsync();
+        var inBox = new List<double>();
+        var inBoxPipe = new List<double>();
+        var collect = new List<double>();
+        var stream = new List<double>();
+        var jsRates = new List<double>();
+        var collectPeak = new List<double>();
+        var jsPeak = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            inBox.Add(await InBoxRateAsync(box, $"{StreamCommand} > /dev/null"));
+            inBoxPipe.Add(await InBoxRateAsync(box, $"{StreamCommand} | cat > /dev/null"));
+
+            GC.Collect();
+            long baseline = Environment.WorkingSet;
+            using (var sampler = new PeakSampler())
+            {
+                long t = Stopwatch.GetTimestamp();
+                var result = await box.RunAsync(StreamCommand, new RunOptions { Timeout = TimeSpan.FromMinutes(10) });
+                collect.Add(Mb(StreamBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
+                Check(result.Stdout.Length == StreamBytes, $"collected {result.Stdout.Length} of {StreamBytes} bytes");
+                collectPeak.Add(Mb(sampler.Peak - baseline));
+            }
+
+            GC.Collect();
+            long start = Stopwatch.GetTimestamp();
+            await using (var handle = await box.StartCommandAsync(StreamCommand, new RunOptions { Timeout = TimeSpan.FromMinutes(10), CollectOutput = false }))
+            {
+                long received = 0;
+                await foreach (var chunk in handle.ReadOutputAsync())
+                {
+                    if (chunk.Stream != OutputStreamKind.Stdout)
+                    {
+                        continue; // yes(1) reports the broken pipe when head has taken its bytes
+                    }
+
+                    Check(chunk.Offset == received, $"chunk at offset {chunk.Offset} after {received} bytes (length {chunk.Data.Length}, {handle.StdoutSkippedBytes} skipped)");
+                    received += chunk.Data.Length;
+                }
+
+                Check(received == StreamBytes, $"streamed {received} of {StreamBytes} bytes");
+            }
+
+            stream.Add(Mb(StreamBytes) / Stopwatch.GetElapsedTime(start).TotalSeconds);
+
+            if (js is not null)
+            {
+                var answer = await js.CallAsync(new { op = "stream", box = box.Name, cmd = StreamCommand });
+                Check((long)answer["bytes"]! == StreamBytes, $"JS collected {answer["bytes"]} bytes");
+                jsRates.Add(Mb(StreamBytes) / ((double)answer["ms"]! / 1000));
+                jsPeak.Add((double)answer["peakMb"]!);
+            }
+        }
+
+        double inBoxRate = Median(inBox), collectRate = Median(collect), streamRate = Median(stream);
+        table.Ratio("stdout", "in box: 200 MB command > /dev/null", inBoxRate, "MB/s");
+        table.Ratio("stdout", "in box: 200 MB command | cat > /dev/null", Median(inBoxPipe), "MB/s");
+        table.Ratio("stdout", "C# run() collecting", collectRate, "MB/s");
+        table.Ratio("stdout", "C# ReadOutputAsync, CollectOutput = false", streamRate, "MB/s");
+        table.Ratio("stdout", "C# collecting ÷ in box (target ≥ 0.6)", collectRate / inBoxRate, "×");
+        table.Ratio("stdout", "C# collecting: client working-set growth", Median(collectPeak), "MB");
+        if (js is not null)
+        {
+            table.Ratio("stdout", "JS SDK run() collecting", Median(jsRates), "MB/s");
+            table.Ratio("stdout", "C# collecting ÷ JS (target ≥ 1.5)", collectRate / Median(jsRates), "×");
+            table.Ratio("stdout", "JS collecting: RSS growth", Median(jsPeak), "MB");
+        }
+
+        await box.DeleteAsync();
+    }
+
+    /// <summary>The rate of a command timed inside the box (MB/s), so no transport is counted.</summary>
+    private static async Task<double> InBoxRateAsync(SandboxInstance box, string command)
+    {
+        var result = await box.RunAsync($"s=$(date +%s%N); {command}; e=$(date +%s%N); echo $(( (e - s) / 1000 ))", new RunOptions { Timeout = TimeSpan.FromMinutes(5) });
+        double micros = double.Parse(result.Stdout.Trim(), CultureInfo.InvariantCulture);
+        return Mb(StreamBytes) / (micros / 1e6);
+    }
+
+    private static async Task FilesAsync(StandaloneServer server, SandboxClient client, JsSdkWorker? js, int repeats, Table table)
+    {
+        var box = await client.CreateSandboxAsync();
+        string source = Path.Combine(server.DataDirectory, "bench-source.bin");
+        string copy = Path.Combine(server.DataDirectory, "bench-copy.bin");
+        string back = Path.Combine(server.DataDirectory, "bench-back.bin");
+        await using (var file = File.Create(source))
+        {
+            byte[] block = new byte[1 << 20];
+            for (long written = 0; written < FileBytes; written += block.Length)
+            {
+                Random.Shared.NextBytes(block);
+                await file.WriteAsync(block);
+            }
+        }
+
+        var cp = new List<double>();
+        var upload = new List<double>();
+        var download = new List<double>();
+        var jsUpload = new List<double>();
+        var jsDownload = new List<double>();
+        var uploadCpu = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            File.Delete(copy);
+            long t = Stopwatch.GetTimestamp();
+            await RunProcessAsync("cp", null, source, copy);
+            cp.Add(Mb(FileBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
+            File.Delete(copy);
+
+            var cpu = server.CpuTime();
+            t = Stopwatch.GetTimestamp();
+            await using (var content = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
+            {
+                await box.WriteFileAsync("/home/user/bench.bin", content);
+            }
+
+            upload.Add(Mb(FileBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
+            uploadCpu.Add((server.CpuTime() - cpu).TotalMilliseconds / Mb(FileBytes));
+
+            t = Stopwatch.GetTimestamp();
+            await using (var body = await box.OpenReadAsync("/home/user/bench.bin"))
+            await using (var target = new FileStream(back, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await body.CopyToAsync(target, 1 << 20);
+            }
+
+            download.Add(Mb(FileBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
+            Check(new FileInfo(back).Length == FileBytes, "download length differs");
+            File.Delete(back);
+
+            if (js is not null)
+            {
+                var answer = await js.CallAsync(new { op = "upload", box = box.Name, path = "/home/user/bench-js.bin", file = source });
+                jsUpload.Add(Mb(FileBytes) / ((double)answer["ms"]! / 1000));
+                answer = await js.CallAsync(new { op = "download", box = box.Name, path = "/home/user/bench-js.bin", file = back });
+                jsDownload.Add(Mb(FileBytes) / ((double)answer["ms"]! / 1000));
+                File.Delete(back);
+            }
+        }
+
+        double cpRate = Median(cp);
+        table.Ratio("files", "host cp of the 100 MB file", cpRate, "MB/s");
+        table.Ratio("files", "C# upload (WriteFileAsync from a FileStream)", Median(upload), "MB/s");
+        table.Ratio("files", "C# download (OpenReadAsync → FileStream)", Median(download), "MB/s");
+        table.Ratio("files", "upload ÷ cp (target ≥ 0.4)", Median(upload) / cpRate, "×");
+        table.Ratio("files", "download ÷ cp (target ≥ 0.6)", Median(download) / cpRate, "×");
+        table.Ratio("files", "server CPU per uploaded MB", Median(uploadCpu), "ms");
+        if (js is not null)
+        {
+            table.Ratio("files", "JS SDK upload (write)", Median(jsUpload), "MB/s");
+            table.Ratio("files", "JS SDK download (read)", Median(jsDownload), "MB/s");
+        }
+
+        File.Delete(source);
+        await box.DeleteAsync();
+    }
+
+    private static async Task CreatesAsync(SandboxClient client, int burst, Table table)
+    {
+        // Warm reference: one create at a time with the pool given time to refill in between.
+        var warm = new LatencyStats("create with the warm pool refilled");
+        for (int i = 0; i < 5; i++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            long t = Stopwatch.GetTimestamp();
+            var box = await client.CreateSandboxAsync();
+            warm.Add(t);
+            await box.DeleteAsync();
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var creates = new LatencyStats($"{burst} creates back to back");
+        var boxes = new List<SandboxInstance>();
+        for (int i = 0; i < burst; i++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            boxes.Add(await client.CreateSandboxAsync());
+            creates.Add(t);
+        }
+
+        var deletes = new LatencyStats("delete (each of the burst's boxes)");
+        foreach (var box in boxes)
+        {
+            long t = Stopwatch.GetTimestamp();
+            await box.DeleteAsync();
+            deletes.Add(t);
+        }
+
+        table.Latency("creates", warm, creates, deletes);
+        table.Ratio("creates", "burst create p90 ÷ warm create p50 (target ≤ 2)", creates.Percentile(90) / warm.Percentile(50), "×");
+        table.Ratio("creates", "delete p50 ÷ warm create p50 (target ≤ 1)", deletes.Percentile(50) / warm.Percentile(50), "×");
+    }
+
+    private static async Task IdleAsync(StandaloneServer server, SandboxClient client, int count, Table table)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var (rssBefore, fdsBefore) = server.Footprint();
+        long pssBefore = server.Descendants().Sum(StandaloneServer.PssKb);
+        var boxes = new SandboxInstance[count];
+        using (var gate = new SemaphoreSlim(4))
+        {
+            await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    boxes[i] = await client.CreateSandboxAsync();
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var descendants = server.Descendants();
+        long pssWith = descendants.Sum(StandaloneServer.PssKb);
+        var (rssWith, fdsWith) = server.Footprint();
+        using (var gate = new SemaphoreSlim(4))
+        {
+            await Task.WhenAll(boxes.Select(async b =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    await b.DeleteAsync();
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var (rssAfter, fdsAfter) = server.Footprint();
+        table.Ratio("idle", $"host PSS per idle box ({count} boxes, all processes below the server; target ≤ 1 MB)", (pssWith - pssBefore) / 1024.0 / count, "MB");
+        table.Ratio("idle", $"processes below the server per box", (double)descendants.Count / count, "procs");
+        table.Ratio("idle", "server RSS: before / with boxes / 10 s after deleting", rssBefore, rssWith, rssAfter, "MB");
+        table.Ratio("idle", "server fds: before / with boxes / 10 s after deleting", fdsBefore, fdsWith, fdsAfter, "fds");
+    }
+
+    /// <summary>The box's init on the host: the process below the server that is pid 1 of the box's pid namespace.</summary>
+    private static async Task<int?> FindBoxInitAsync(StandaloneServer server, SandboxInstance box)
+    {
+        string boxPidNamespace = (await box.RunAsync("readlink /proc/self/ns/pid")).Stdout.Trim();
+        foreach (int pid in server.Descendants())
+        {
+            try
+            {
+                if (new FileInfo($"/proc/{pid}/ns/pid").LinkTarget != boxPidNamespace)
+                {
+                    continue;
+                }
+
+                string? nspid = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("NSpid:", StringComparison.Ordinal));
+                if (nspid is not null && nspid.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[^1] == "1")
+                {
+                    return pid;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task RunProcessAsync(string file, string? stdin, params string[] arguments)
+    {
+        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardInput = stdin is not null, RedirectStandardOutput = stdin is not null };
+        foreach (string argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            await process.StandardInput.FlushAsync();
+            process.StandardInput.Close();
+            await process.StandardOutput.ReadToEndAsync();
+        }
+
+        await process.WaitForExitAsync();
+        Check(process.ExitCode == 0, $"{file} exited with {process.ExitCode}");
+    }
+
+    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    private static double Mb(long bytes) => bytes / 1048576.0;
+
+    private static double Median(List<double> values)
+    {
+        List<double> sorted = [.. values];
+        sorted.Sort();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException(message);
+        }
+    }
+
+    /// <summary>Samples this process's working set every few milliseconds and keeps the highest value.</summary>
+    private sealed class PeakSampler : IDisposable
+    {
+        private readonly Timer _timer;
+        private long _peak = Environment.WorkingSet;
+
+        public PeakSampler() => _timer = new Timer(_ => Interlocked.Exchange(ref _peak, Math.Max(Interlocked.Read(ref _peak), Environment.WorkingSet)), null, 0, 5);
+
+        public long Peak => Math.Max(Interlocked.Read(ref _peak), Environment.WorkingSet);
+
+        public void Dispose() => _timer.Dispose();
+    }
+
+    /// <summary>The printed result: latency rows and derived figures, grouped by scenario.</summary>
+    private sealed class Table
+    {
+        private readonly List<(string Scenario, string Name, string Values)> _rows = [];
+        private readonly List<string> _notes = [];
+
+        public void Latency(string scenario, params LatencyStats?[] rows)
+        {
+            foreach (var row in rows)
+            {
+                if (row is not null)
+                {
+                    _rows.Add((scenario, row.Name, $"p50 {LatencyStats.Ms(row.Percentile(50))} ms   p90 {LatencyStats.Ms(row.Percentile(90))} ms   (n={row.Count})"));
+                }
+            }
+        }
+
+        public void Ratio(string scenario, string name, double value, string unit) =>
+            _rows.Add((scenario, name, $"{Format(value)} {unit}"));
+
+        public void Ratio(string scenario, string name, double a, double b, double c, string unit) =>
+            _rows.Add((scenario, name, $"{Format(a)} / {Format(b)} / {Format(c)} {unit}"));
+
+        public void Note(string note) => _notes.Add(note);
+
+        public void Print()
+        {
+            Console.WriteLine();
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            Console.WriteLine($"| scenario | measurement | value |");
+            Console.WriteLine($"| --- | --- | --- |");
+            foreach (var (scenario, name, values) in _rows)
+            {
+                Console.WriteLine($"| {scenario} | {name} | {values} |");
+            }
+
+            Console.WriteLine();
+            foreach (string note in _notes)
+            {
+                Console.WriteLine("load (1-min average) " + note);
+            }
+        }
+
+        private static string Format(double value) => value.ToString(Math.Abs(value) >= 100 ? "0" : "0.00", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Sandbox.Client;
+
+namespace Sandbox.Benchmarks.Server;
+
+/// <summary>
+/// The standalone Sandbox.Server (the Release build in <c>src/Sandbox.Server/bin</c>) started as its own process on a
+/// loopback port with its own data folder, so the C# client and the official JS SDK reach the same server and its
+/// memory, descriptors and CPU are measured apart from the client's.
+/// </summary>
+internal sealed partial class StandaloneServer : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private StandaloneServer(Process process, string endpoint, string apiKey, string dataDirectory)
+    {
+        _process = process;
+        Endpoint = endpoint;
+        ApiKey = apiKey;
+        DataDirectory = dataDirectory;
+    }
+
+    /// <summary>The server root (<c>http://127.0.0.1:PORT</c>).</summary>
+    public string Endpoint { get; }
+
+    public string ApiKey { get; }
+
+    public string DataDirectory { get; }
+
+    public int Pid => _process.Id;
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sandbox.AgentTools.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("run the benchmarks from the repository (Sandbox.AgentTools.sln not found above the binary)");
+    }
+
+    /// <summary>The server's output folder (its sandbox-box-exec helper lives there).</summary>
+    public static string ServerBinDirectory => Path.Combine(RepositoryRoot(), "src", "Sandbox.Server", "bin", "Release", "net10.0");
+
+    public static async Task<StandaloneServer> StartAsync()
+    {
+        string dll = Path.Combine(ServerBinDirectory, "Sandbox.Server.dll");
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"{dll} is missing: dotnet build src/Sandbox.Server -c Release");
+        }
+
+        string dataDirectory = Path.Combine(Path.GetTempPath(), "sandbox-bench-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(dataDirectory);
+        string apiKey = "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in new[] { dll, "--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment["SANDBOX_SERVER_API_KEY"] = apiKey;
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the server");
+        var endpoint = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && EndpointLine().Match(e.Data) is { Success: true } match)
+            {
+                endpoint.TrySetResult(match.Groups[1].Value.TrimEnd('/'));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _ = process.WaitForExitAsync().ContinueWith(_ => endpoint.TrySetException(new InvalidOperationException("the server exited")), TaskScheduler.Default);
+        string address = await endpoint.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        return new StandaloneServer(process, address, apiKey, dataDirectory);
+    }
+
+    public SandboxClient CreateClient() => new(new SandboxClientOptions { Endpoint = new Uri(Endpoint + "/v2/sandboxes"), ApiKey = ApiKey, Timeout = TimeSpan.FromSeconds(120) });
+
+    /// <summary>The server's resident set (kB → MB) and open descriptors.</summary>
+    public (double RssMb, int Fds) Footprint()
+    {
+        double rss = ProcStatus(_process.Id, "VmRSS:") / 1024.0;
+        int fds = Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
+        return (rss, fds);
+    }
+
+    /// <summary>Total CPU time (user + system) the server has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        string[] stat = File.ReadAllText($"/proc/{_process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long ticks = long.Parse(stat[11], CultureInfo.InvariantCulture) + long.Parse(stat[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    /// <summary>Every process below the server (its boxes and their helpers).</summary>
+    public List<int> Descendants()
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                int ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                if (!children.TryGetValue(ppid, out var list))
+                {
+                    children[ppid] = list = [];
+                }
+
+                list.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+            }
+        }
+
+        var result = new List<int>();
+        var queue = new Queue<int>([_process.Id]);
+        while (queue.TryDequeue(out int pid))
+        {
+            foreach (int child in children.GetValueOrDefault(pid) ?? [])
+            {
+                result.Add(child);
+                queue.Enqueue(child);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Proportional set size in kB (<c>/proc/PID/smaps_rollup</c>), 0 when the process is gone.</summary>
+    public static long PssKb(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+            {
+                if (line.StartsWith("Pss:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return 0;
+    }
+
+    private static long ProcStatus(int pid, string key)
+    {
+        foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith(key, StringComparison.Ordinal))
+            {
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"note: could not remove {DataDirectory}: {e.Message}");
+        }
+    }
+
+    [GeneratedRegex(@"LANGSMITH_ENDPOINT=(\S+)")]
+    private static partial Regex EndpointLine();
+}
