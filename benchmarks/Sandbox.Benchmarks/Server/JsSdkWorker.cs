@@ -14,6 +14,8 @@ internal sealed class JsSdkWorker : IAsyncDisposable
 
     private JsSdkWorker(Process process) => _process = process;
 
+    public int Pid => _process.Id;
+
     /// <summary>Starts the worker, or returns null (with the reason on stderr) when node or the SDK is not installed.</summary>
     public static async Task<JsSdkWorker?> TryStartAsync(StandaloneServer server)
     {

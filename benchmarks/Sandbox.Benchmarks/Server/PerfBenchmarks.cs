@@ -55,6 +55,7 @@ internal static class PerfBenchmarks
         foreach (string name in selected)
         {
             string before = Load();
+            Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {name} (load {before})...");
             switch (name)
             {
                 case "roundtrip":
@@ -64,7 +65,7 @@ internal static class PerfBenchmarks
                     await ThroughputAsync(client, js, quick ? 1 : 3, table);
                     break;
                 case "stdout":
-                    await StdoutAsync(client, js, quick ? 1 : 3, table);
+                    await StdoutAsync(server, client, js, quick ? 1 : 3, table);
                     break;
                 case "files":
                     await FilesAsync(server, client, js, quick ? 1 : 3, table);
@@ -171,7 +172,7 @@ internal static class PerfBenchmarks
         await Task.WhenAll(list.Select(b => b.DeleteAsync()));
     }
 
-    private static async Task StdoutAsync(SandboxClient client, JsSdkWorker? js, int repeats, Table table)
+    private static async Task StdoutAsync(StandaloneServer server, SandboxClient client, JsSdkWorker? js, int repeats, Table table)
     {
         var box = await client.CreateSandboxAsync();
         var inBox = new List<double>();
@@ -181,21 +182,23 @@ internal static class PerfBenchmarks
         var jsRates = new List<double>();
         var collectPeak = new List<double>();
         var jsPeak = new List<double>();
+        List<double> collectServerCpu = [], collectClientCpu = [], jsServerCpu = [], jsClientCpu = [];
         for (int r = 0; r < repeats; r++)
         {
             inBox.Add(await InBoxRateAsync(box, $"{StreamCommand} > /dev/null"));
             inBoxPipe.Add(await InBoxRateAsync(box, $"{StreamCommand} | cat > /dev/null"));
 
             GC.Collect();
-            long baseline = Environment.WorkingSet;
-            using (var sampler = new PeakSampler())
-            {
-                long t = Stopwatch.GetTimestamp();
-                var result = await box.RunAsync(StreamCommand, new RunOptions { Timeout = TimeSpan.FromMinutes(10) });
-                collect.Add(Mb(StreamBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
-                Check(result.Stdout.Length == StreamBytes, $"collected {result.Stdout.Length} of {StreamBytes} bytes");
-                collectPeak.Add(Mb(sampler.Peak - baseline));
-            }
+            long baseline = PeakMemory.Reset(Environment.ProcessId);
+            var serverCpu = server.CpuTime();
+            var clientCpu = StandaloneServer.CpuTime(Environment.ProcessId);
+            long t = Stopwatch.GetTimestamp();
+            var result = await box.RunAsync(StreamCommand, new RunOptions { Timeout = TimeSpan.FromMinutes(10) });
+            collect.Add(Mb(StreamBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
+            collectServerCpu.Add((server.CpuTime() - serverCpu).TotalMilliseconds / Mb(StreamBytes));
+            collectClientCpu.Add((StandaloneServer.CpuTime(Environment.ProcessId) - clientCpu).TotalMilliseconds / Mb(StreamBytes));
+            Check(result.Stdout.Length == StreamBytes, $"collected {result.Stdout.Length} of {StreamBytes} bytes");
+            collectPeak.Add(Mb(PeakMemory.Peak(Environment.ProcessId) - baseline));
 
             GC.Collect();
             long start = Stopwatch.GetTimestamp();
@@ -220,10 +223,15 @@ internal static class PerfBenchmarks
 
             if (js is not null)
             {
+                long jsBaseline = PeakMemory.Reset(js.Pid);
+                var serverCpuJs = server.CpuTime();
+                var nodeCpu = StandaloneServer.CpuTime(js.Pid);
                 var answer = await js.CallAsync(new { op = "stream", box = box.Name, cmd = StreamCommand });
+                jsServerCpu.Add((server.CpuTime() - serverCpuJs).TotalMilliseconds / Mb(StreamBytes));
+                jsClientCpu.Add((StandaloneServer.CpuTime(js.Pid) - nodeCpu).TotalMilliseconds / Mb(StreamBytes));
                 Check((long)answer["bytes"]! == StreamBytes, $"JS collected {answer["bytes"]} bytes");
                 jsRates.Add(Mb(StreamBytes) / ((double)answer["ms"]! / 1000));
-                jsPeak.Add((double)answer["peakMb"]!);
+                jsPeak.Add(Mb(PeakMemory.Peak(js.Pid) - jsBaseline));
             }
         }
 
@@ -233,12 +241,16 @@ internal static class PerfBenchmarks
         table.Ratio("stdout", "C# run() collecting", collectRate, "MB/s");
         table.Ratio("stdout", "C# ReadOutputAsync, CollectOutput = false", streamRate, "MB/s");
         table.Ratio("stdout", "C# collecting ÷ in box (target ≥ 0.6)", collectRate / inBoxRate, "×");
-        table.Ratio("stdout", "C# collecting: client working-set growth", Median(collectPeak), "MB");
+        table.Ratio("stdout", "C# collecting: client peak RSS growth (VmHWM)", Median(collectPeak), "MB");
+        table.Ratio("stdout", "C# collecting: server CPU per MB", Median(collectServerCpu), "ms");
+        table.Ratio("stdout", "C# collecting: client CPU per MB", Median(collectClientCpu), "ms");
         if (js is not null)
         {
             table.Ratio("stdout", "JS SDK run() collecting", Median(jsRates), "MB/s");
             table.Ratio("stdout", "C# collecting ÷ JS (target ≥ 1.5)", collectRate / Median(jsRates), "×");
-            table.Ratio("stdout", "JS collecting: RSS growth", Median(jsPeak), "MB");
+            table.Ratio("stdout", "JS collecting: node peak RSS growth (VmHWM)", Median(jsPeak), "MB");
+            table.Ratio("stdout", "JS collecting: server CPU per MB", Median(jsServerCpu), "ms");
+            table.Ratio("stdout", "JS collecting: node CPU per MB", Median(jsClientCpu), "ms");
         }
 
         await box.DeleteAsync();
@@ -483,17 +495,24 @@ internal static class PerfBenchmarks
         }
     }
 
-    /// <summary>Samples this process's working set every few milliseconds and keeps the highest value.</summary>
-    private sealed class PeakSampler : IDisposable
+    /// <summary>Peak resident memory of a process, reset on demand (<c>/proc/PID/clear_refs</c> 5 resets VmHWM).</summary>
+    private static class PeakMemory
     {
-        private readonly Timer _timer;
-        private long _peak = Environment.WorkingSet;
+        /// <summary>Resets the peak to the current resident set and returns that (bytes).</summary>
+        public static long Reset(int pid)
+        {
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+            return Status(pid, "VmRSS:");
+        }
 
-        public PeakSampler() => _timer = new Timer(_ => Interlocked.Exchange(ref _peak, Math.Max(Interlocked.Read(ref _peak), Environment.WorkingSet)), null, 0, 5);
+        /// <summary>The peak resident set since the last reset (bytes).</summary>
+        public static long Peak(int pid) => Status(pid, "VmHWM:");
 
-        public long Peak => Math.Max(Interlocked.Read(ref _peak), Environment.WorkingSet);
-
-        public void Dispose() => _timer.Dispose();
+        private static long Status(int pid, string key)
+        {
+            string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
+            return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
     }
 
     /// <summary>The printed result: latency rows and derived figures, grouped by scenario.</summary>

@@ -100,9 +100,12 @@ internal sealed partial class StandaloneServer : IAsyncDisposable
     }
 
     /// <summary>Total CPU time (user + system) the server has used so far.</summary>
-    public TimeSpan CpuTime()
+    public TimeSpan CpuTime() => CpuTime(_process.Id);
+
+    /// <summary>Total CPU time (user + system) a process has used so far.</summary>
+    public static TimeSpan CpuTime(int pid)
     {
-        string[] stat = File.ReadAllText($"/proc/{_process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] stat = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         long ticks = long.Parse(stat[11], CultureInfo.InvariantCulture) + long.Parse(stat[12], CultureInfo.InvariantCulture);
         return TimeSpan.FromSeconds(ticks / 100.0);
     }

@@ -16,12 +16,6 @@ async function box(name) {
   return boxes.get(name);
 }
 
-function peakRss(work) {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 5);
-  return work().finally(() => clearInterval(timer)).then((value) => ({ value, peak }));
-}
-
 const ops = {
   async run({ box: name, cmd }) {
     const b = await box(name);
@@ -31,12 +25,10 @@ const ops = {
   },
   async stream({ box: name, cmd }) {
     const b = await box(name);
-    const before = process.memoryUsage.rss();
     const t = performance.now();
-    const { value: result, peak } = await peakRss(() => b.run(cmd, { timeout: 600 }));
+    const result = await b.run(cmd, { timeout: 600 });
     const ms = performance.now() - t;
-    const bytes = Buffer.byteLength(result.stdout);
-    return { ms, exit: result.exit_code, bytes, peakMb: (peak - before) / 1048576 };
+    return { ms, exit: result.exit_code, bytes: Buffer.byteLength(result.stdout) };
   },
   async throughput({ boxes: names, per }) {
     const list = await Promise.all(names.map(box));

@@ -29,8 +29,8 @@ public sealed class CommandHandle : IAsyncDisposable
     private readonly IReadOnlyDictionary<string, string>? _headers;
     private readonly TimeSpan? _timeout;
     private readonly bool _collectOutput;
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
+    private readonly Utf8Collector _stdout = new();
+    private readonly Utf8Collector _stderr = new();
     private readonly TaskCompletionSource<CommandResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private ExecutionStream? _stream;
@@ -121,13 +121,13 @@ public sealed class CommandHandle : IAsyncDisposable
         {
             while (true)
             {
-                var chunk = await NextAsync(cancellationToken).ConfigureAwait(false);
-                if (chunk is null)
+                var (more, chunk) = await NextAsync(materialize: true, cancellationToken).ConfigureAwait(false);
+                if (!more)
                 {
                     yield break;
                 }
 
-                yield return chunk;
+                yield return chunk!;
             }
         }
         finally
@@ -153,7 +153,8 @@ public sealed class CommandHandle : IAsyncDisposable
 
         try
         {
-            while (await NextAsync(cancellationToken).ConfigureAwait(false) is not null)
+            // Nobody reads the chunks: no string is made per chunk unless an OnOutput callback wants one.
+            while ((await NextAsync(materialize: _onOutput is not null, cancellationToken).ConfigureAwait(false)).More)
             {
             }
         }
@@ -255,15 +256,18 @@ public sealed class CommandHandle : IAsyncDisposable
         await stream.SendAsync(new ExecutionClientFrame { Type = ExecutionFrameTypes.CloseStdin }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The next chunk, or null after <c>exit</c>. Handles acknowledgements, errors and re-attaching.</summary>
-    private async Task<OutputChunk?> NextAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the next output frame (More = false after <c>exit</c>); the chunk is made only when
+    /// <paramref name="materialize"/> is set. Handles acknowledgements, errors and re-attaching.
+    /// </summary>
+    private async Task<(bool More, OutputChunk? Chunk)> NextAsync(bool materialize, CancellationToken cancellationToken)
     {
         while (true)
         {
             if (_completion.Task.IsCompleted)
             {
                 await _completion.Task.ConfigureAwait(false);
-                return null;
+                return (false, null);
             }
 
             var stream = Volatile.Read(ref _stream) ?? throw new ObjectDisposedException(nameof(CommandHandle));
@@ -286,15 +290,15 @@ public sealed class CommandHandle : IAsyncDisposable
                         continue;
                     case ExecutionFrameTypes.Stdout:
                     case ExecutionFrameTypes.Stderr:
-                        return Deliver(frame);
+                        return (true, Deliver(frame, item.Output, materialize));
                     case ExecutionFrameTypes.Exit:
-                        _completion.TrySetResult(new CommandResult(_stdout.ToString(), _stderr.ToString(), frame.ExitCode ?? -1)
+                        _completion.TrySetResult(new CommandResult(_stdout.Build(), _stderr.Build(), frame.ExitCode ?? -1)
                         {
                             StdoutSkippedBytes = StdoutSkippedBytes,
                             StderrSkippedBytes = StderrSkippedBytes,
                         });
                         await stream.CloseAsync(WebSocketCloseStatus.NormalClosure).ConfigureAwait(false);
-                        return null;
+                        return (false, null);
                     case ExecutionFrameTypes.Error:
                         var error = ErrorMapper.ErrorFrame(frame.ErrorType, frame.Error, _streamIsReattach, CommandId, _timeout);
                         await stream.CloseAsync(WebSocketCloseStatus.InternalServerError).ConfigureAwait(false);
@@ -316,37 +320,49 @@ public sealed class CommandHandle : IAsyncDisposable
         }
     }
 
-    private OutputChunk Deliver(ExecutionServerFrame frame)
+    private OutputChunk? Deliver(ExecutionServerFrame frame, OutputBytes output, bool materialize)
     {
-        var kind = frame.Type == ExecutionFrameTypes.Stdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr;
-        var data = frame.Data ?? "";
-        var expected = kind == OutputStreamKind.Stdout ? StdoutOffset : StderrOffset;
-        var offset = frame.Offset ?? expected;
-        var next = offset + Encoding.UTF8.GetByteCount(data);
-        var skipped = offset > expected ? offset - expected : 0;
-        if (kind == OutputStreamKind.Stdout)
+        try
         {
-            StdoutOffset = next;
-            StdoutSkippedBytes += skipped;
-            if (_collectOutput)
+            var kind = frame.Type == ExecutionFrameTypes.Stdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr;
+            var bytes = output.Span;
+            var expected = kind == OutputStreamKind.Stdout ? StdoutOffset : StderrOffset;
+            var offset = frame.Offset ?? expected;
+            var next = offset + bytes.Length; // the UTF-8 length of the chunk's text, as sent
+            var skipped = offset > expected ? offset - expected : 0;
+            if (kind == OutputStreamKind.Stdout)
             {
-                _stdout.Append(data);
+                StdoutOffset = next;
+                StdoutSkippedBytes += skipped;
+                if (_collectOutput)
+                {
+                    _stdout.Append(bytes);
+                }
             }
-        }
-        else
-        {
-            StderrOffset = next;
-            StderrSkippedBytes += skipped;
-            if (_collectOutput)
+            else
             {
-                _stderr.Append(data);
+                StderrOffset = next;
+                StderrSkippedBytes += skipped;
+                if (_collectOutput)
+                {
+                    _stderr.Append(bytes);
+                }
             }
-        }
 
-        _attempts = 0;
-        var chunk = new OutputChunk(kind, data, offset);
-        _onOutput?.Invoke(chunk);
-        return chunk;
+            _attempts = 0;
+            if (!materialize && _onOutput is null)
+            {
+                return null;
+            }
+
+            var chunk = new OutputChunk(kind, Encoding.UTF8.GetString(bytes), offset);
+            _onOutput?.Invoke(chunk);
+            return chunk;
+        }
+        finally
+        {
+            output.Return();
+        }
     }
 
     private async Task ReattachAsync(SandboxConnectionException lost, CancellationToken cancellationToken)

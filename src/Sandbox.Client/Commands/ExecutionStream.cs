@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -15,8 +16,26 @@ internal enum StreamEnd
     Failed,
 }
 
-/// <summary>One item read from an execution socket: a frame, or the end of the stream.</summary>
-internal readonly record struct StreamItem(ExecutionServerFrame? Frame, StreamEnd End, SandboxConnectionException? Error);
+/// <summary>
+/// One item read from an execution socket: a frame, or the end of the stream. A <c>stdout</c>/<c>stderr</c> frame carries
+/// its text as the UTF-8 bytes of <see cref="Output"/> (its <see cref="ExecutionServerFrame.Data"/> is null): the reader
+/// decodes them once, only if it needs a string, and returns the buffer.
+/// </summary>
+internal readonly record struct StreamItem(ExecutionServerFrame? Frame, StreamEnd End, SandboxConnectionException? Error, OutputBytes Output = default);
+
+/// <summary>The text of an output frame as UTF-8 bytes in a pooled array; <see cref="Return"/> gives the array back.</summary>
+internal readonly record struct OutputBytes(byte[]? Array, int Start, int Length)
+{
+    public ReadOnlySpan<byte> Span => Array is null ? default : Array.AsSpan(Start, Length);
+
+    public void Return()
+    {
+        if (Array is { Length: > 0 })
+        {
+            ArrayPool<byte>.Shared.Return(Array);
+        }
+    }
+}
 
 /// <summary>
 /// One <c>/execute/ws</c> socket: a single receive loop parses JSON frames into a bounded channel (back-pressure instead of
@@ -86,29 +105,37 @@ internal sealed class ExecutionStream : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var message = new ArrayBufferWriter<byte>();
+        int sizeHint = 16 * 1024;
+        byte[] message = ArrayPool<byte>.Shared.Rent(sizeHint);
         StreamItem end;
         try
         {
             while (true)
             {
-                message.Clear();
+                int filled = 0;
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(), _stop.Token).ConfigureAwait(false);
+                    if (filled == message.Length)
+                    {
+                        if (filled >= MaxFrameBytes)
+                        {
+                            throw new WebSocketException(WebSocketError.Faulted, "execution frame exceeds 16 MiB");
+                        }
+
+                        var grown = ArrayPool<byte>.Shared.Rent(Math.Min(message.Length * 2, MaxFrameBytes));
+                        message.AsSpan(0, filled).CopyTo(grown);
+                        ArrayPool<byte>.Shared.Return(message);
+                        message = grown;
+                    }
+
+                    result = await _socket.ReceiveAsync(message.AsMemory(filled), _stop.Token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         break;
                     }
 
-                    if (message.WrittenCount + result.Count > MaxFrameBytes)
-                    {
-                        throw new WebSocketException(WebSocketError.Faulted, "execution frame exceeds 16 MiB");
-                    }
-
-                    message.Write(buffer.AsSpan(0, result.Count));
+                    filled += result.Count;
                 }
                 while (!result.EndOfMessage);
 
@@ -120,19 +147,27 @@ internal sealed class ExecutionStream : IAsyncDisposable
                 }
 
                 ExecutionServerFrame? frame;
+                OutputBytes output;
                 try
                 {
-                    frame = JsonSerializer.Deserialize<ExecutionServerFrame>(message.WrittenSpan, SandboxJson.Options);
+                    frame = Parse(message, filled, out output);
                 }
-                catch (JsonException ex)
+                catch (Exception ex) when (ex is JsonException or InvalidOperationException)
                 {
                     end = new StreamItem(null, StreamEnd.Failed, new SandboxConnectionException("Execution stream sent a malformed frame", ex));
                     break;
                 }
 
+                if (ReferenceEquals(output.Array, message))
+                {
+                    // The frame's text is handed over in place: the next message goes into a fresh buffer sized like this one.
+                    sizeHint = Math.Max(16 * 1024, Math.Min(filled, MaxFrameBytes));
+                    message = ArrayPool<byte>.Shared.Rent(sizeHint);
+                }
+
                 if (frame is not null)
                 {
-                    await _items.Writer.WriteAsync(new StreamItem(frame, StreamEnd.None, null), _stop.Token).ConfigureAwait(false);
+                    await _items.Writer.WriteAsync(new StreamItem(frame, StreamEnd.None, null, output), _stop.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -146,11 +181,86 @@ internal sealed class ExecutionStream : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(message);
         }
 
         _items.Writer.TryWrite(end);
         _items.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// Parses one frame. <c>stdout</c>/<c>stderr</c> frames in the usual shape (<c>type</c>, <c>data</c>, <c>offset</c>) are
+    /// read without building a string: the text stays UTF-8, in place in <paramref name="message"/> when it has no escapes,
+    /// else unescaped into a pooled array. Any other frame, or an unusual one, goes through the serializer.
+    /// </summary>
+    internal static ExecutionServerFrame? Parse(byte[] message, int length, out OutputBytes output)
+    {
+        output = default;
+        var json = message.AsSpan(0, length);
+        var reader = new Utf8JsonReader(json);
+        string? type = null;
+        long? offset = null;
+        bool hasData = false, usual = reader.Read() && reader.TokenType == JsonTokenType.StartObject;
+        while (usual && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                usual = reader.Read() && reader.TokenType == JsonTokenType.String;
+                type = usual ? reader.GetString() : null;
+                usual &= type is ExecutionFrameTypes.Stdout or ExecutionFrameTypes.Stderr;
+            }
+            else if (reader.ValueTextEquals("data"u8) && !hasData)
+            {
+                usual = reader.Read() && reader.TokenType == JsonTokenType.String;
+                if (usual)
+                {
+                    hasData = true;
+                    if (!reader.ValueIsEscaped)
+                    {
+                        output = new OutputBytes(message, (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+                    }
+                    else
+                    {
+                        var unescaped = ArrayPool<byte>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
+                        output = new OutputBytes(unescaped, 0, reader.CopyString(unescaped));
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("offset"u8) && offset is null)
+            {
+                usual = reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value);
+                offset = usual ? reader.GetInt64() : null;
+            }
+            else
+            {
+                usual = false; // another property, or a name in another case: the serializer's rules apply
+            }
+        }
+
+        usual = usual && type is not null && hasData && reader.TokenType == JsonTokenType.EndObject && !reader.Read()
+            && System.Text.Unicode.Utf8.IsValid(output.Span);
+        if (usual)
+        {
+            return new ExecutionServerFrame { Type = type!, Offset = offset };
+        }
+
+        if (!ReferenceEquals(output.Array, message))
+        {
+            output.Return();
+        }
+
+        output = default;
+        var frame = JsonSerializer.Deserialize<ExecutionServerFrame>(json, SandboxJson.Options);
+        if (frame is { Type: ExecutionFrameTypes.Stdout or ExecutionFrameTypes.Stderr })
+        {
+            // Output in an unusual shape: its text as bytes like any other output frame.
+            string data = frame.Data ?? "";
+            var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, Encoding.UTF8.GetMaxByteCount(data.Length)));
+            output = new OutputBytes(bytes, 0, Encoding.UTF8.GetBytes(data, bytes));
+            frame = frame with { Data = null };
+        }
+
+        return frame;
     }
 
     /// <summary>1000 and "no status" end cleanly; 1001 is the server reloading; anything else is a failure (spec §8.5.8).</summary>

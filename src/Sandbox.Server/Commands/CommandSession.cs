@@ -142,7 +142,8 @@ internal sealed class CommandSession : IAsyncDisposable
 
     private async Task PumpAsync(OutputPump pump)
     {
-        byte[] chunk = new byte[16384];
+        // As much as a default pipe holds per read: a busy command is drained in few wake-ups.
+        byte[] chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
             int read;
@@ -159,6 +160,7 @@ internal sealed class CommandSession : IAsyncDisposable
         }
         finally
         {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
             pump.Buffer.Complete();
             Signal();
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Sandbox.Protocol;
@@ -14,8 +15,11 @@ namespace Sandbox.Server.Commands;
 /// </summary>
 internal sealed class ExecutionSocket
 {
-    private const int MaxChunkBytes = 64 * 1024;
+    private const int MinChunkBytes = 64 * 1024;
+    private const int MaxChunkBytes = 512 * 1024;
     private const int MaxClientMessageBytes = 4 * 1024 * 1024;
+    private static readonly byte[] StdoutType = System.Text.Encoding.UTF8.GetBytes(ExecutionFrameTypes.Stdout);
+    private static readonly byte[] StderrType = System.Text.Encoding.UTF8.GetBytes(ExecutionFrameTypes.Stderr);
     private readonly WebSocket _socket;
     private readonly Box _box;
     private readonly BoxManager _boxes;
@@ -142,44 +146,56 @@ internal sealed class ExecutionSocket
 
     private async Task StreamAsync(CommandSession session, CommandSession.ReaderAttachment attachment, long stdoutOffset, long stderrOffset, CancellationToken cancellationToken)
     {
-        byte[] buffer = new byte[MaxChunkBytes];
-        while (true)
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxChunkBytes);
+        using var frames = new OutputFrameWriter();
+        var stdout = new FrameSizer();
+        var stderr = new FrameSizer();
+        try
         {
-            var changed = session.Changed;
-            bool finished = session.IsFinished;
-            bool progress;
-            do
+            while (true)
             {
-                progress = false;
-                (stdoutOffset, bool outSent) = await SendChunkAsync(session.Stdout, ExecutionFrameTypes.Stdout, stdoutOffset, buffer, cancellationToken).ConfigureAwait(false);
-                (stderrOffset, bool errSent) = await SendChunkAsync(session.Stderr, ExecutionFrameTypes.Stderr, stderrOffset, buffer, cancellationToken).ConfigureAwait(false);
-                progress = outSent || errSent;
-                attachment.Advance(stdoutOffset, stderrOffset);
-            }
-            while (progress);
+                var changed = session.Changed;
+                bool finished = session.IsFinished;
+                bool progress;
+                do
+                {
+                    progress = false;
+                    (stdoutOffset, bool outSent) = await SendChunkAsync(session.Stdout, StdoutType, stdoutOffset, buffer, stdout, frames, cancellationToken).ConfigureAwait(false);
+                    (stderrOffset, bool errSent) = await SendChunkAsync(session.Stderr, StderrType, stderrOffset, buffer, stderr, frames, cancellationToken).ConfigureAwait(false);
+                    progress = outSent || errSent;
+                    attachment.Advance(stdoutOffset, stderrOffset);
+                }
+                while (progress);
 
-            if (finished && stdoutOffset >= session.Stdout.End && stderrOffset >= session.Stderr.End)
-            {
-                var terminal = session.ErrorType is { } errorType
-                    ? new ExecutionServerFrame { Type = ExecutionFrameTypes.Error, ErrorType = errorType, Error = session.ErrorMessage }
-                    : new ExecutionServerFrame { Type = ExecutionFrameTypes.Exit, ExitCode = session.ExitCode ?? -1 };
-                await SendAsync(terminal, cancellationToken).ConfigureAwait(false);
-                await CloseAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
+                if (finished && stdoutOffset >= session.Stdout.End && stderrOffset >= session.Stderr.End)
+                {
+                    var terminal = session.ErrorType is { } errorType
+                        ? new ExecutionServerFrame { Type = ExecutionFrameTypes.Error, ErrorType = errorType, Error = session.ErrorMessage }
+                        : new ExecutionServerFrame { Type = ExecutionFrameTypes.Exit, ExitCode = session.ExitCode ?? -1 };
+                    await SendAsync(terminal, cancellationToken).ConfigureAwait(false);
+                    await CloseAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
 
-            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private async Task<(long Offset, bool Sent)> SendChunkAsync(OutputBuffer output, string type, long offset, byte[] buffer, CancellationToken cancellationToken)
+    private async Task<(long Offset, bool Sent)> SendChunkAsync(OutputBuffer output, byte[] type, long offset, byte[] buffer, FrameSizer sizer,
+        OutputFrameWriter frames, CancellationToken cancellationToken)
     {
-        int count = output.Read(offset, buffer, out long actual, out bool completed);
+        int count = output.Read(offset, buffer.AsSpan(0, sizer.Limit), out long actual, out bool completed);
         if (count == 0)
         {
             return (Math.Max(offset, actual), false);
         }
 
+        sizer.Observe(count);
         int skip = actual > offset ? Utf8Chunker.LeadingContinuationBytes(buffer.AsSpan(0, count)) : 0;
         var span = buffer.AsSpan(skip, count - skip);
         bool atEnd = completed && actual + count >= output.End;
@@ -189,8 +205,21 @@ internal sealed class ExecutionSocket
             return (actual + skip, skip > 0);
         }
 
-        await SendAsync(new ExecutionServerFrame { Type = type, Data = Utf8Chunker.Decode(span[..length]), Offset = actual + skip }, cancellationToken).ConfigureAwait(false);
+        var frame = frames.Write(type, span[..length], actual + skip);
+        await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         return (actual + skip + length, true);
+    }
+
+    /// <summary>
+    /// The size of the next output frame of one stream: small while output trickles in (a frame per write, at once),
+    /// doubling up to <see cref="MaxChunkBytes"/> while every frame comes out full (the command produces faster than
+    /// frames are sent, so fewer, larger frames cost less per byte), and back to the start once the client caught up.
+    /// </summary>
+    private sealed class FrameSizer
+    {
+        public int Limit { get; private set; } = MinChunkBytes;
+
+        public void Observe(int read) => Limit = read >= Limit ? Math.Min(Limit * 2, MaxChunkBytes) : MinChunkBytes;
     }
 
     private async Task ReceiveLoopAsync(CommandSession session, CancellationTokenSource clientGone)
