@@ -92,6 +92,36 @@ public sealed class SemanticKernelChatClientTests(LocalServerFixture fixture) : 
     }
 
     [Fact]
+    public async Task Streaming_EveryTool_RunsInTheCallersChatHistoryBox_ImagesArriveAsImageParts_OneSpanPerCall()
+    {
+        Kernel kernel = CreateKernel();
+        var history = new ChatHistory();
+        using var capture = new SpanCapture(nameof(Streaming_EveryTool_RunsInTheCallersChatHistoryBox_ImagesArriveAsImageParts_OneSpanPerCall));
+        try
+        {
+            FrameworkScript.EveryTool(_model, Sk);
+            history.AddUserMessage("Sum data/nums.txt, plot, serve it.");
+            var text = new System.Text.StringBuilder();
+            await foreach (StreamingChatMessageContent update in kernel.GetRequiredService<IChatCompletionService>()
+                .GetStreamingChatMessageContentsAsync(history, Auto, kernel))
+            {
+                if (update.Role != AuthorRole.Tool)
+                {
+                    text.Append(update.Content);
+                }
+            }
+
+            Assert.Equal(FrameworkScript.FinalText, text.ToString());
+            Assert.All(_model.Requests, r => Assert.True(r["stream"]?.GetValue<bool>(), "every model call streamed"));
+            FrameworkScript.AssertEveryTool(_model, capture, SandboxKernelExtensions.ConversationIdOf(history), "semantic-kernel-chatclient-streaming");
+        }
+        finally
+        {
+            await fixture.Pool.ReleaseConversationAsync(history);
+        }
+    }
+
+    [Fact]
     public async Task TwoChatHistories_SharingOneKernel_DoNotSeeEachOthersVariablesOrFiles()
     {
         Kernel kernel = CreateKernel();
