@@ -72,8 +72,11 @@ public sealed class SandboxServerOptions
     /// </summary>
     public int WarmBoxes { get; set; } = 2;
 
-    /// <summary>What the <c>default</c> snapshot is: its own Debian root filesystem, or the host's folders (offline hosts).</summary>
-    public DefaultSnapshotKind DefaultSnapshot { get; set; } = DefaultSnapshotKind.Host;
+    /// <summary>
+    /// What the <c>default</c> snapshot is: its own Debian root filesystem (the default; built once per machine from its
+    /// Debian mirror and cached), or <see cref="DefaultSnapshotKind.Host"/>, the host's folders, for offline hosts.
+    /// </summary>
+    public DefaultSnapshotKind DefaultSnapshot { get; set; } = DefaultSnapshotKind.Debian;
 
     /// <summary>
     /// Machine-wide cache of the Debian default root filesystem (shared by every server on the machine). Default:
