@@ -30,56 +30,26 @@ internal static class ScriptSnippets
         print(f"total {sum(totals.values()):,.2f}; best region {next(iter(totals))}; best month {max(by_month, key=by_month.get)}")
         """;
 
-    /// <summary>Call 3: a bar chart of the totals as a real PNG, written with the standard library only (no matplotlib needed).</summary>
+    /// <summary>Call 3: a bar chart of the totals drawn by matplotlib (through pandas), saved as a 480x300 PNG.</summary>
     public const string Chart = """
-        # Bar chart of `totals` as a PNG, with nothing but the standard library (works without matplotlib).
-        import os, struct, zlib
-        W, H, PAD = 480, 300, 30
-        FONT = {  # 3x5 pixel glyphs for the labels
-            "0": "111101101101111", "1": "010110010010111", "2": "111001111100111", "3": "111001111001111",
-            "4": "101101111001001", "5": "111100111001111", "6": "111100111101111", "7": "111001001001001",
-            "8": "111101111101111", "9": "111101111001111", "N": "110101101101101", "S": "111100111001111",
-            "E": "111100111100111", "W": "101101101111101", "K": "101110100110101", ".": "000000000000010",
-        }
-        px = [[(255, 255, 255)] * W for _ in range(H)]
+        # Bar chart of `totals` with pandas + matplotlib (both in the default snapshot), saved as a PNG.
+        import os
+        import matplotlib.pyplot as plt
+        import pandas as pd
 
-        def rect(x0, y0, x1, y1, color):
-            for y in range(max(0, y0), min(H, y1)):
-                row = px[y]
-                for x in range(max(0, x0), min(W, x1)):
-                    row[x] = color
-
-        def text(x, y, s, color=(40, 40, 40), scale=3):
-            for ch in s.upper():
-                for i, bit in enumerate(FONT.get(ch, "")):
-                    if bit == "1":
-                        gx, gy = x + (i % 3) * scale, y + (i // 3) * scale
-                        rect(gx, gy, gx + scale, gy + scale, color)
-                x += 4 * scale
-
-        palette = [(66, 133, 244), (219, 68, 55), (244, 180, 0), (15, 157, 88)]
-        regions, top = list(totals), max(totals.values())
-        slot = (W - 2 * PAD) // len(regions)
-        rect(PAD, H - PAD, W - PAD, H - PAD + 2, (0, 0, 0))
-        rect(PAD, PAD, PAD + 2, H - PAD, (0, 0, 0))
-        for i, region in enumerate(regions):
-            h = int((H - 3 * PAD) * totals[region] / top)
-            x0 = PAD + i * slot + slot // 5
-            rect(x0, H - PAD - h, x0 + slot * 3 // 5, H - PAD, palette[i % len(palette)])
-            text(x0, H - PAD + 6, region[:1])
-            text(x0, H - PAD - h - 20, f"{totals[region] / 1000:.1f}K")
-
-        def chunk(kind, data):
-            body = kind + data
-            return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
-
-        raw = b"".join(b"\x00" + bytes(c for p in row for c in p) for row in px)
-        png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 2, 0, 0, 0))
-               + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+        revenue = pd.Series(totals, name="revenue")
+        fig, ax = plt.subplots(figsize=(4.8, 3.0), dpi=100)
+        revenue.plot.bar(ax=ax, color=["#4285f4", "#db4437", "#f4b400", "#0f9d58"], rot=0)
+        ax.bar_label(ax.containers[0], labels=[f"{v / 1000:.1f}K" for v in revenue], fontsize=8)
+        ax.set_title("Revenue per region")
+        ax.set_ylabel("revenue")
+        ax.margins(y=0.15)
+        fig.tight_layout()
         for path in (os.path.join(os.environ["SANDBOX_OUTPUT_DIR"], "sales_by_region.png"), "sales_by_region.png"):
-            with open(path, "wb") as f:
-                f.write(png)
-        print(f"chart: {W}x{H} PNG, {len(png)} bytes (also saved as sales_by_region.png for the web app)")
+            fig.savefig(path, format="png", dpi=100)
+        width, height = (round(v) for v in fig.get_size_inches() * fig.dpi)
+        plt.close(fig)  # saved once above; an open figure would also come back as a second image
+        print(f"chart: {width}x{height} PNG, {os.path.getsize('sales_by_region.png')} bytes (also saved as sales_by_region.png for the web app)")
         """;
 
     /// <summary>The web app: a small WSGI app on the standard library's server.</summary>
