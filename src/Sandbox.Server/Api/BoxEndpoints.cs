@@ -16,7 +16,9 @@ internal static class BoxEndpoints
         group.MapPatch("/boxes/{name}", UpdateAsync);
         group.MapDelete("/boxes/{name}", async (string name, BoxManager boxes, CancellationToken ct) =>
         {
-            await boxes.DeleteAsync(boxes.Get(name), ct).ConfigureAwait(false);
+            var box = boxes.Get(name);
+            await boxes.DeleteAsync(box, ct).ConfigureAwait(false);
+            boxes.DockerfileBuilds.Forget(box);
             return Results.NoContent();
         });
         group.MapGet("/boxes/{name}/status", (string name, BoxManager boxes) =>
@@ -114,7 +116,12 @@ internal static class BoxEndpoints
         var body = await ApiRequest.ReadJsonAsync<CaptureSnapshotRequest>(request, ct).ConfigureAwait(false);
         if (body.DockerImage is not null)
         {
-            throw ApiException.Validation("docker_image", "docker_image export is not supported by the local sandbox server (there is no Docker engine inside its sandboxes); omit it to capture the sandbox's filesystem");
+            if (boxes.DockerfileBuilds.TryAdopt(box, body.DockerImage, body.Name, body.FsCapacityBytes, body.RunConfig, out var built))
+            {
+                return Results.Json(built!.ToInfo(), SandboxJson.Options, statusCode: 201);
+            }
+
+            throw ApiException.Validation("docker_image", "docker_image export is not supported by the local sandbox server (there is no Docker engine inside its sandboxes): only the tag of a Dockerfile build run in this sandbox can be captured; omit it to capture the sandbox's filesystem");
         }
 
         if (!box.Record.Persistent)

@@ -118,6 +118,26 @@ internal sealed class CommandLauncher
     }
 
     /// <summary>
+    /// Starts a command the server serves itself (a Dockerfile build) as a host process whose stdout is the command's
+    /// output: it gets the session machinery (buffers, reattach, deadline, kill) of any command, but no box cgroup.
+    /// </summary>
+    public CommandSession StartHostProcess(RunningBox box, CommandSpec spec, ProcessStartInfo psi, out Process process, Action<CommandSession> onFinished)
+    {
+        try
+        {
+            process = Process.Start(psi) ?? throw new CommandStartException("The command could not be started.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new CommandStartException("The command could not be started: " + e.Message, e);
+        }
+
+        var session = new CommandSession(spec, process, process.Id, null, null, _bufferBytes, _time, onFinished, s => box.Commands.Expire(s));
+        session.Start(ReadOnlyMemory<byte>.Empty);
+        return session;
+    }
+
+    /// <summary>
     /// Moves the in-box prelude (nsenter's only child, waiting for its go line) into the command's cgroups before it
     /// execs the command, so everything the command starts is accounted, limited and killable as one tree.
     /// </summary>

@@ -47,7 +47,11 @@ internal sealed partial class BoxManager : IAsyncDisposable
         _time = time;
         _logger = logger;
         _commands = new CommandLauncher(host, time, options.OutputBufferBytes);
+        DockerfileBuilds = new Snapshots.Dockerfile.DockerfileBuilds(this, logger);
     }
+
+    /// <summary>Dockerfile builds served for the SDKs' Dockerfile flow, and the snapshots they built.</summary>
+    public Snapshots.Dockerfile.DockerfileBuilds DockerfileBuilds { get; }
 
     public HostCapabilities Host => _host;
 
@@ -429,8 +433,10 @@ internal sealed partial class BoxManager : IAsyncDisposable
     public async Task<(CommandSession Session, bool Created)> StartCommandAsync(Box box, RunningBox running, CommandSpec spec, CancellationToken cancellationToken)
     {
         long oomBefore = running.Cgroup?.OomKillCount() ?? 0;
+        void Finished(CommandSession s) => OnCommandFinished(box, running, s, oomBefore);
         var result = await running.Commands.GetOrStartAsync(spec.CommandId,
-            () => _commands.StartAsync(running, spec, s => OnCommandFinished(box, running, s, oomBefore), cancellationToken)).ConfigureAwait(false);
+            DockerfileBuilds.TryIntercept(box, running, spec, _commands, Finished)
+            ?? (() => _commands.StartAsync(running, spec, Finished, cancellationToken))).ConfigureAwait(false);
         if (result.Created)
         {
             box.Touch(_time);
