@@ -20,7 +20,11 @@ public sealed partial class SandboxClient
     /// <param name="cancellationToken">Cancels the flow (the builder is still deleted).</param>
     /// <returns>The ready snapshot.</returns>
     /// <exception cref="ResourceCreationException">The build failed (resource type <c>snapshot</c>).</exception>
-    /// <remarks>The sandbox image must provide <c>buildkitd</c>, <c>buildctl</c> and <c>docker</c>.</remarks>
+    /// <remarks>
+    /// The sandbox image must provide <c>buildkitd</c>, <c>buildctl</c> and <c>docker</c>, or the server must build the
+    /// script's Dockerfile itself, as the local Sandbox.Server does (its build log then streams to
+    /// <see cref="DockerfileSnapshotOptions.OnOutput"/> and names a failing step).
+    /// </remarks>
     public async Task<SnapshotInfo> CreateSnapshotFromDockerfileAsync(string name, string contextDirectory, DockerfileSnapshotOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
