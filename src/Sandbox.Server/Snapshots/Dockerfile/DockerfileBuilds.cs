@@ -96,6 +96,11 @@ internal sealed partial class DockerfileBuilds
             {
                 var built = await new DockerfileBuilder(_boxes).BuildAsync(box, running, request, Log, cancel.Token).ConfigureAwait(false);
                 _built[request.Tag] = (box.Id, built.Id);
+                if (box.Deleted)
+                {
+                    Forget(box); // the builder went away during the build: nobody can capture the result
+                }
+
                 exit = 0;
             }
             catch (DockerfileBuildException e)
