@@ -1,21 +1,18 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Sandbox.Tests.Common;
 
 namespace Samples.Tests;
 
 /// <summary>An OpenAI-compatible chat completions endpoint on loopback that answers from a script and records every request.</summary>
 internal sealed class FakeOpenAIServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly List<JsonElement> _requests = [];
+    private KestrelTestHost _host = null!;
 
-    private FakeOpenAIServer(WebApplication app, Func<JsonElement, int, object> respond)
+    private void Map(WebApplication app, Func<JsonElement, int, object> respond)
     {
-        _app = app;
         app.MapPost("/v1/chat/completions", async (HttpContext context) =>
         {
             using JsonDocument doc = await JsonDocument.ParseAsync(context.Request.Body);
@@ -46,12 +43,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     /// <param name="respond">Gets the request body and its 1-based number; returns the chat.completion object.</param>
     public static async Task<FakeOpenAIServer> StartAsync(Func<JsonElement, int, object> respond)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var server = new FakeOpenAIServer(builder.Build(), respond);
-        await server._app.StartAsync();
-        server.BaseUrl = new Uri(server._app.Urls.First() + "/v1");
+        var server = new FakeOpenAIServer();
+        server._host = await KestrelTestHost.StartAsync(app => server.Map(app, respond));
+        server.BaseUrl = new Uri(server._host.Url + "/v1");
         return server;
     }
 
@@ -65,5 +59,5 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         usage = new { prompt_tokens = 10, completion_tokens = 5, total_tokens = 15 },
     };
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 }

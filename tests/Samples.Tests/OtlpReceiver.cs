@@ -1,20 +1,17 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Sandbox.Tests.Common;
 
 namespace Samples.Tests;
 
 /// <summary>An OTLP/HTTP traces endpoint on loopback that keeps every export request (body and API key header).</summary>
 internal sealed class OtlpReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly List<(string? ApiKey, byte[] Body)> _exports = [];
+    private KestrelTestHost _host = null!;
 
-    private OtlpReceiver(WebApplication app)
+    private void Map(WebApplication app)
     {
-        _app = app;
         app.MapPost("/otel/v1/traces", async (HttpContext context) =>
         {
             using var body = new MemoryStream();
@@ -43,14 +40,11 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var receiver = new OtlpReceiver(builder.Build());
-        await receiver._app.StartAsync();
-        receiver.Endpoint = receiver._app.Urls.First();
+        var receiver = new OtlpReceiver();
+        receiver._host = await KestrelTestHost.StartAsync(receiver.Map);
+        receiver.Endpoint = receiver._host.Url;
         return receiver;
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 }

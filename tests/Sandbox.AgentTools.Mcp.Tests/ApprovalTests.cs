@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
+using Sandbox.Tests.Common;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using static Sandbox.AgentTools.Mcp.Tests.McpToolResult;
@@ -14,9 +14,9 @@ public sealed class ApprovalTests(McpServerFixture fixture) : IClassFixture<McpS
     [Fact]
     public async Task ExposePort_UserDeclines_IsRefusedAndNothingIsPublished()
     {
-        await using WebApplication server = await McpServerFixture.StartMcpServerAsync(fixture.Client, requireApproval: true);
+        await using KestrelTestHost server = await McpServerFixture.StartMcpServerAsync(fixture.Client, requireApproval: true);
         var asked = new List<string>();
-        await using McpClient client = await McpServerFixture.ConnectAsync(new Uri(server.Urls.First() + "/mcp"), WithElicitation(asked, "decline"));
+        await using McpClient client = await McpServerFixture.ConnectAsync(McpServerFixture.McpEndpointOf(server), WithElicitation(asked, "decline"));
 
         CallToolResult result = await client.CallToolAsync("expose_port", Args(("port", 8000)));
 
@@ -29,9 +29,9 @@ public sealed class ApprovalTests(McpServerFixture fixture) : IClassFixture<McpS
     public async Task ExposePort_UserAccepts_PublishesThePort()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await using WebApplication server = await McpServerFixture.StartMcpServerAsync(fixture.Client, requireApproval: true);
+        await using KestrelTestHost server = await McpServerFixture.StartMcpServerAsync(fixture.Client, requireApproval: true);
         var asked = new List<string>();
-        await using McpClient client = await McpServerFixture.ConnectAsync(new Uri(server.Urls.First() + "/mcp"), WithElicitation(asked, "accept"));
+        await using McpClient client = await McpServerFixture.ConnectAsync(McpServerFixture.McpEndpointOf(server), WithElicitation(asked, "accept"));
         CallToolResult started = await client.CallToolAsync("run_code", Args(("language", "bash"), ("code", StartServer)), cancellationToken: timeout.Token);
         Assert.Equal("up", Stdout(started).Trim());
 
@@ -45,8 +45,8 @@ public sealed class ApprovalTests(McpServerFixture fixture) : IClassFixture<McpS
     [Fact]
     public async Task ExposePort_ClientWithoutElicitation_IsRefusedWithAHint()
     {
-        await using WebApplication server = await McpServerFixture.StartMcpServerAsync(fixture.Client, requireApproval: true);
-        await using McpClient client = await McpServerFixture.ConnectAsync(new Uri(server.Urls.First() + "/mcp"));
+        await using KestrelTestHost server = await McpServerFixture.StartMcpServerAsync(fixture.Client, requireApproval: true);
+        await using McpClient client = await McpServerFixture.ConnectAsync(McpServerFixture.McpEndpointOf(server));
 
         CallToolResult result = await client.CallToolAsync("expose_port", Args(("port", 8000)));
 

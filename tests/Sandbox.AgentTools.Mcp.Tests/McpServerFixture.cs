@@ -1,12 +1,9 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Client;
 using Sandbox.Client;
-using Sandbox.Server;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.AgentTools.Mcp.Tests;
 
@@ -14,59 +11,49 @@ namespace Sandbox.AgentTools.Mcp.Tests;
 /// The embedded local sandbox server and, in front of it, an MCP server with the sandbox tools over Streamable HTTP
 /// (stateful sessions) on a loopback port; clients are the MCP C# SDK's <see cref="McpClient"/>.
 /// </summary>
-public sealed class McpServerFixture : IAsyncLifetime
+public sealed class McpServerFixture : EmbeddedServerFixture
 {
-    private WebApplication _app = null!;
-
-    public LocalSandboxServer Server { get; private set; } = null!;
-
-    public SandboxClient Client { get; private set; } = null!;
+    private KestrelTestHost _mcp = null!;
 
     public Uri McpEndpoint { get; private set; } = null!;
 
-    public SandboxLeasePool Pool => _app.Services.GetRequiredService<SandboxLeasePool>();
+    public SandboxLeasePool Pool => _mcp.Services.GetRequiredService<SandboxLeasePool>();
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Server = await LocalSandboxServer.StartAsync(null, CancellationToken.None);
-        Client = new SandboxClient(new SandboxClientOptions { Endpoint = Server.Endpoint, ApiKey = Server.ApiKey });
-        _app = await StartMcpServerAsync(Client, requireApproval: false);
-        McpEndpoint = new Uri(_app.Urls.First() + "/mcp");
+        await base.InitializeAsync();
+        _mcp = await StartMcpServerAsync(Client, requireApproval: false);
+        McpEndpoint = McpEndpointOf(_mcp);
     }
 
     /// <summary>An MCP server over <paramref name="client"/>; the caller disposes it.</summary>
-    public static async Task<WebApplication> StartMcpServerAsync(SandboxClient client, bool requireApproval)
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddSingleton(client);
-        builder.Services.AddSandboxAgentTools(
-            tools => tools.RequireApprovalForExposePort = requireApproval,
-            pool =>
-            {
-                pool.MinIdle = 0;
-                pool.MaxBoxes = 8;
-                pool.AcquireTimeout = TimeSpan.FromSeconds(60);
-            });
-        builder.Services.AddMcpServer()
-            .WithHttpTransport(http => http.SessionMode = HttpServerSessionMode.Stateful)
-            .WithSandboxTools();
-        WebApplication app = builder.Build();
-        app.MapMcp("/mcp");
-        await app.StartAsync();
-        return app;
-    }
+    public static Task<KestrelTestHost> StartMcpServerAsync(SandboxClient client, bool requireApproval) =>
+        KestrelTestHost.StartAsync(app => app.MapMcp("/mcp"), builder =>
+        {
+            builder.Services.AddSingleton(client);
+            builder.Services.AddSandboxAgentTools(
+                tools => tools.RequireApprovalForExposePort = requireApproval,
+                pool =>
+                {
+                    pool.MinIdle = 0;
+                    pool.MaxBoxes = 8;
+                    pool.AcquireTimeout = TimeSpan.FromSeconds(60);
+                });
+            builder.Services.AddMcpServer()
+                .WithHttpTransport(http => http.SessionMode = HttpServerSessionMode.Stateful)
+                .WithSandboxTools();
+        });
+
+    public static Uri McpEndpointOf(KestrelTestHost host) => new(host.Url + "/mcp");
 
     public static Task<McpClient> ConnectAsync(Uri endpoint, McpClientOptions? options = null) =>
         McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp }), options);
 
     public Task<McpClient> ConnectAsync(McpClientOptions? options = null) => ConnectAsync(McpEndpoint, options);
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _app.DisposeAsync();
-        Client.Dispose();
-        await Server.DisposeAsync();
+        await _mcp.DisposeAsync();
+        await base.DisposeAsync();
     }
 }

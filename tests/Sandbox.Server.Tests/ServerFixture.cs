@@ -3,40 +3,19 @@ using Microsoft.Extensions.Logging;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using Sandbox.Client;
 using Sandbox.Protocol;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.Server.Tests;
 
-/// <summary>One embedded server per test class (boxes are cheap; the server start is not free).</summary>
-public sealed class ServerFixture : IAsyncLifetime
+/// <summary>One embedded server per test class (boxes are cheap; the server start is not free), with raw-API helpers.</summary>
+public sealed class ServerFixture : EmbeddedServerFixture
 {
-    public LocalSandboxServer Server { get; private set; } = null!;
-
-    public HttpClient Http { get; private set; } = null!;
-
-    public SandboxClient Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override LocalSandboxServerOptions CreateOptions(ILoggerFactory? loggerFactory) => new()
     {
-        Server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions
-        {
-            Configure = o => o.OutputBufferBytes = 256 * 1024,
-            LoggerFactory = Environment.GetEnvironmentVariable("SANDBOX_TEST_LOG") is { Length: > 0 } logPath
-                ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(new FileLoggerProvider(logPath)).SetMinimumLevel(LogLevel.Debug))
-                : null,
-        });
-        Http = new HttpClient { BaseAddress = Server.LangSmithEndpoint, Timeout = TimeSpan.FromSeconds(60) };
-        Http.DefaultRequestHeaders.Add("X-Api-Key", Server.ApiKey);
-        Client = Server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        Http.Dispose();
-        await Server.DisposeAsync();
-    }
+        Configure = o => o.OutputBufferBytes = 256 * 1024,
+        LoggerFactory = loggerFactory,
+    };
 
     /// <summary>Creates a box through the raw API and returns its info.</summary>
     public async Task<SandboxInfo> CreateBoxAsync(object? body = null)

@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.AgentTools.Tests.Frameworks;
 
@@ -16,13 +15,11 @@ namespace Sandbox.AgentTools.Tests.Frameworks;
 /// </summary>
 internal sealed class FakeOpenAIServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private KestrelTestHost _host = null!;
     private readonly ConcurrentQueue<ScriptedReply> _script = new();
     private readonly List<JsonObject> _requests = [];
     private readonly Lock _lock = new();
     private int _counter;
-
-    private FakeOpenAIServer(WebApplication app) => _app = app;
 
     public Uri BaseUri { get; private set; } = null!;
 
@@ -40,17 +37,15 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     public static async Task<FakeOpenAIServer> StartAsync()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        WebApplication app = builder.Build();
-        var server = new FakeOpenAIServer(app);
-        app.MapPost("/v1/chat/completions", server.HandleAsync);
-        app.MapPost("/chat/completions", server.HandleAsync);
-        app.MapPost("/v1/responses", server.HandleResponsesAsync);
-        app.MapPost("/responses", server.HandleResponsesAsync);
-        await app.StartAsync();
-        server.BaseUri = new Uri(app.Urls.First() + "/v1/");
+        var server = new FakeOpenAIServer();
+        server._host = await KestrelTestHost.StartAsync(app =>
+        {
+            app.MapPost("/v1/chat/completions", server.HandleAsync);
+            app.MapPost("/chat/completions", server.HandleAsync);
+            app.MapPost("/v1/responses", server.HandleResponsesAsync);
+            app.MapPost("/responses", server.HandleResponsesAsync);
+        });
+        server.BaseUri = new Uri(server._host.Url + "/v1/");
         return server;
     }
 
@@ -215,8 +210,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
     }
 
     private sealed record ScriptedReply(string? Text, (string Id, string Name, string Arguments)[] Calls);

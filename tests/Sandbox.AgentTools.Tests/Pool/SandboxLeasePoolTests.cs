@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sandbox.Client;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sandbox.AgentTools.Tests;
 
 public sealed class SandboxLeasePoolTests : IDisposable
 {
     private readonly FakeProvisioner _provisioner = new();
-    private readonly FakeTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _provisioner.Dispose();
 

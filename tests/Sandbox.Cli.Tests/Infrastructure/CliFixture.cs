@@ -3,18 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Sandbox.Client;
-using Sandbox.Server;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.Cli.Tests.Infrastructure;
 
 /// <summary>One embedded local server for the whole CLI suite; the CLI reaches it as a user would (LANGSMITH_*).</summary>
-public sealed class CliFixture : IAsyncLifetime
+public sealed class CliFixture : EmbeddedServerFixture
 {
     private readonly List<string> _boxes = [];
-
-    public LocalSandboxServer Server { get; private set; } = null!;
-
-    public SandboxClient Client { get; private set; } = null!;
 
     public string TempRoot { get; } = Directory.CreateTempSubdirectory("sandbox-cli-tests-").FullName;
 
@@ -25,13 +21,7 @@ public sealed class CliFixture : IAsyncLifetime
         ["LANGSMITH_API_KEY"] = Server.ApiKey,
     };
 
-    public async Task InitializeAsync()
-    {
-        Server = await LocalSandboxServer.StartAsync();
-        Client = Server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         foreach (var box in _boxes)
         {
@@ -44,8 +34,7 @@ public sealed class CliFixture : IAsyncLifetime
             }
         }
 
-        Client.Dispose();
-        await Server.DisposeAsync();
+        await base.DisposeAsync();
         try
         {
             Directory.Delete(TempRoot, recursive: true);

@@ -439,7 +439,7 @@ public sealed class RunAsyncTests : IAsyncLifetime
     public async Task RunAsync_WhenEveryOpenTimesOut_StaysWithinConnectBudget()
     {
         // Scenario 58: the fake clock burns each whole open timeout.
-        var time = new FakeTimeProvider { AutoAdvance = true };
+        var time = new TimeoutBurningTimeProvider();
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start(); // accepts TCP but never answers the upgrade
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;

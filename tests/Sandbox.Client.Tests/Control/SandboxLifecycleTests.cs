@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sandbox.Protocol;
 using Sandbox.Client.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sandbox.Client.Tests.Control;
 
@@ -380,7 +381,7 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task WaitForSandboxAsync_WithFakeClock_TimesOutAfterDeadline()
     {
-        var time = new FakeTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 24, 12, 0, 0, TimeSpan.Zero));
         _server.OnJson("GET", "/boxes/sb-1/status", 200, new { status = "stopped" });
         using var client = _server.CreateClient(o =>
         {

@@ -1,10 +1,11 @@
 using Sandbox.Client.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sandbox.Client.Tests.Control;
 
 public sealed class UrlTests : IAsyncLifetime
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 24, 12, 0, 0, TimeSpan.Zero));
     private FakeSandboxServer _server = null!;
     private SandboxClient _client = null!;
 

@@ -1,12 +1,13 @@
 using System.Globalization;
 using Sandbox.Client.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sandbox.Client.Tests.Conveniences;
 
 /// <summary>The guide's conveniences: ServiceUrl HTTP helpers, CommandResult.Success, the typed 409 errors and access "off".</summary>
 public sealed class SdkConvenienceTests : IAsyncLifetime
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 24, 12, 0, 0, TimeSpan.Zero));
     private FakeSandboxServer _server = null!;
     private SandboxClient _client = null!;
 

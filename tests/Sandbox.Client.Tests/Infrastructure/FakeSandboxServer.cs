@@ -2,13 +2,9 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sandbox.Protocol;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.Client.Tests.Infrastructure;
 
@@ -19,16 +15,11 @@ namespace Sandbox.Client.Tests.Infrastructure;
 /// </summary>
 public sealed class FakeSandboxServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private KestrelTestHost _host = null!;
     private readonly List<Rule> _rules = [];
     private readonly List<Func<HttpContext, RecordedRequest, Task<bool>>> _catchAll = [];
     private readonly ConcurrentQueue<Func<ExecConnection, Task>> _execScripts = new();
     private Func<ExecConnection, Task>? _defaultExec;
-
-    private FakeSandboxServer(WebApplication app)
-    {
-        _app = app;
-    }
 
     public string Url { get; private set; } = "";
 
@@ -41,15 +32,13 @@ public sealed class FakeSandboxServer : IAsyncDisposable
 
     public static async Task<FakeSandboxServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var server = new FakeSandboxServer(app);
-        app.UseWebSockets();
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        server.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var server = new FakeSandboxServer();
+        server._host = await KestrelTestHost.StartAsync(app =>
+        {
+            app.UseWebSockets();
+            app.Run(server.HandleAsync);
+        });
+        server.Url = server._host.Url;
         return server;
     }
 
@@ -196,8 +185,7 @@ public sealed class FakeSandboxServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
     }
 
     private sealed class Rule(string method, string path, Func<HttpContext, RecordedRequest, Task> handler, int times)

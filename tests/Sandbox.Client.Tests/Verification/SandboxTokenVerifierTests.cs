@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Sandbox.Client.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sandbox.Client.Tests.Verification;
 
@@ -10,7 +11,7 @@ public sealed class SandboxTokenVerifierTests : IDisposable
     private const string Audience = "3f2c--8080.svc.example.com";
     private readonly RSA _rsa = RSA.Create(2048);
     private readonly ECDsa _ec256 = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly FakeTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 24, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeJwksHandler _jwks = new();
 
     public void Dispose()

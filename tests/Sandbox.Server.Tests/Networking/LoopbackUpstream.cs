@@ -3,11 +3,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.Server.Tests.Networking;
 
@@ -17,11 +14,11 @@ namespace Sandbox.Server.Tests.Networking;
 /// </summary>
 internal sealed class LoopbackUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly KestrelTestHost _host;
 
-    private LoopbackUpstream(WebApplication app, int httpPort, int httpsPort, string caFile)
+    private LoopbackUpstream(KestrelTestHost host, int httpPort, int httpsPort, string caFile)
     {
-        _app = app;
+        _host = host;
         HttpPort = httpPort;
         HttpsPort = httpsPort;
         CaFile = caFile;
@@ -40,15 +37,7 @@ internal sealed class LoopbackUpstream : IAsyncDisposable
         var caFile = Path.Combine(Directory.CreateTempSubdirectory("upstream-ca-").FullName, "ca.pem");
         await File.WriteAllTextAsync(caFile, caPem);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(IPAddress.Loopback, 0);
-            k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(leaf));
-        });
-        var app = builder.Build();
-        app.Run(async context =>
+        var host = await KestrelTestHost.StartAsync(app => ((IApplicationBuilder)app).Run(async context =>
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
@@ -58,16 +47,18 @@ internal sealed class LoopbackUpstream : IAsyncDisposable
                 ["scheme"] = context.Request.Scheme,
                 ["headers"] = headers,
             });
+        }), listen: k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(leaf));
         });
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        return new LoopbackUpstream(app, addresses.First(a => a.Scheme == "http").Port, addresses.First(a => a.Scheme == "https").Port, caFile);
+        var addresses = host.App.Urls.Select(a => new Uri(a)).ToList();
+        return new LoopbackUpstream(host, addresses.First(a => a.Scheme == "http").Port, addresses.First(a => a.Scheme == "https").Port, caFile);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         Directory.Delete(Path.GetDirectoryName(CaFile)!, recursive: true);
     }
 

@@ -2,14 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sandbox.Protocol;
 using Sandbox.Server.Networking;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.Server.Tests.Networking;
 
@@ -21,15 +18,14 @@ internal sealed class NetworkingTestServer : IAsyncDisposable
 {
     public const string ApiKey = "test-api-key";
 
-    private readonly WebApplication _app;
+    private readonly KestrelTestHost _host;
 
-    private NetworkingTestServer(WebApplication app, FakeBoxes boxes, FakeTimeProvider time)
+    private NetworkingTestServer(KestrelTestHost host, FakeBoxes boxes, FakeUtcClock time)
     {
-        _app = app;
+        _host = host;
         Boxes = boxes;
         Time = time;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        BaseAddress = host.BaseAddress;
         Port = BaseAddress.Port;
         Client = new HttpClient { BaseAddress = BaseAddress };
         Client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
@@ -37,7 +33,7 @@ internal sealed class NetworkingTestServer : IAsyncDisposable
 
     public FakeBoxes Boxes { get; }
 
-    public FakeTimeProvider Time { get; }
+    public FakeUtcClock Time { get; }
 
     public Uri BaseAddress { get; }
 
@@ -46,41 +42,40 @@ internal sealed class NetworkingTestServer : IAsyncDisposable
     /// <summary>Client for the control plane (sends the API key).</summary>
     public HttpClient Client { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _host.Services;
 
     public static async Task<NetworkingTestServer> StartAsync(Action<NetworkingOptions>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeUtcClock(DateTimeOffset.UtcNow);
         var boxes = new FakeBoxes();
-        builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddSingleton<IBoxNetworkDirectory>(boxes);
-        builder.Services.AddSingleton<IApiKeyValidator>(new FixedKey());
-        builder.Services.AddSandboxNetworking();
-        if (configure is not null)
+        var host = await KestrelTestHost.StartAsync(app =>
         {
-            builder.Services.Configure(configure);
-        }
-
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.UseSandboxServiceRouting();
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.Headers["X-Api-Key"] != ApiKey)
+            app.UseWebSockets();
+            app.UseSandboxServiceRouting();
+            app.Use(async (context, next) =>
             {
-                context.Response.StatusCode = 401;
-                return;
-            }
+                if (context.Request.Headers["X-Api-Key"] != ApiKey)
+                {
+                    context.Response.StatusCode = 401;
+                    return;
+                }
 
-            await next(context);
+                await next(context);
+            });
+            app.MapGroup("/v2/sandboxes").MapSandboxNetworkingControlPlane();
+            app.MapGroup("/dp/{id}").MapSandboxTunnel();
+        }, builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(time);
+            builder.Services.AddSingleton<IBoxNetworkDirectory>(boxes);
+            builder.Services.AddSingleton<IApiKeyValidator>(new FixedKey());
+            builder.Services.AddSandboxNetworking();
+            if (configure is not null)
+            {
+                builder.Services.Configure(configure);
+            }
         });
-        app.MapGroup("/v2/sandboxes").MapSandboxNetworkingControlPlane();
-        app.MapGroup("/dp/{id}").MapSandboxTunnel();
-        await app.StartAsync();
-        return new NetworkingTestServer(app, boxes, time);
+        return new NetworkingTestServer(host, boxes, time);
     }
 
     public async Task<ServiceUrlInfo> MintServiceUrlAsync(string box, object body)
@@ -106,8 +101,7 @@ internal sealed class NetworkingTestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         Boxes.Dispose();
     }
 

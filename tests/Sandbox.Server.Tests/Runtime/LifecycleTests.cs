@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Sandbox.Protocol;
 using Sandbox.Server.Tests.Networking;
+using Sandbox.Tests.Common;
 
 namespace Sandbox.Server.Tests.Runtime;
 
@@ -65,7 +66,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task IdleBoxes_AreStopped_AndStoppedBoxes_AreDeletedAfterTheirRetention()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeUtcClock(DateTimeOffset.UtcNow);
         await using var server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions
         {
             TimeProvider = clock,

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Sandbox.Server.Tests;
+namespace Sandbox.Tests.Common;
 
 /// <summary>Test-only logger writing every message to a file (set SANDBOX_TEST_LOG=/path).</summary>
 public sealed class FileLoggerProvider(string path) : ILoggerProvider
