@@ -11,14 +11,22 @@ internal sealed class BoxCgroup
     private readonly string? _pidsGroup;
     private int _commandCounter;
 
-    public BoxCgroup(CgroupMode mode, IReadOnlyList<string> groups, IReadOnlyList<string> initJoinFiles, string? memoryGroup, string? pidsGroup)
+    public BoxCgroup(CgroupMode mode, IReadOnlyList<string> groups, IReadOnlyList<string> initJoinFiles, string? memoryGroup, string? pidsGroup,
+        IReadOnlyList<BoxBindMount>? views = null)
     {
         _mode = mode;
         _groups = groups;
         InitJoinFiles = initJoinFiles;
         _memoryGroup = memoryGroup;
         _pidsGroup = pidsGroup;
+        Views = views ?? [];
     }
+
+    /// <summary>
+    /// The box's own groups and where the box sees them (read-only): <c>/sys/fs/cgroup/{memory,cpu,pids}</c> on v1,
+    /// <c>/sys/fs/cgroup</c> on v2, so runtimes that size themselves from cgroup limits find the box's limits there.
+    /// </summary>
+    public IReadOnlyList<BoxBindMount> Views { get; }
 
     /// <summary>cgroup.procs files the server writes the box init's pid into before the init goes on (all box processes descend from it).</summary>
     public IReadOnlyList<string> InitJoinFiles { get; }

@@ -157,6 +157,15 @@ internal sealed class BoxLauncher
             binds.Add((staged, bind.Destination));
         }
 
+        // The box's /sys: a small read-only tmpfs holding only its own facts (see SysView).
+        var sysView = new List<(string Staged, string Destination)>();
+        foreach (var bind in SysView(spec))
+        {
+            string staged = $"{stage}/s{sysView.Count.ToString(CultureInfo.InvariantCulture)}";
+            Add(psi, "bind", bind.Source, staged);
+            sysView.Add((staged, bind.Destination));
+        }
+
         if (spec.SeccompFilter is not null)
         {
             Add(psi, "seccomp", spec.SeccompFilter);
@@ -188,6 +197,14 @@ internal sealed class BoxLauncher
         {
             Add(psi, "--ro-bind", staged, destination);
         }
+
+        Add(psi, "--size", "65536", "--tmpfs", "/sys");
+        foreach (var (staged, destination) in sysView)
+        {
+            Add(psi, "--ro-bind", staged, destination);
+        }
+
+        Add(psi, "--remount-ro", "/sys");
 
         Add(psi, "--chdir", "/", "--", "/bin/sh", "-c", InitScript);
 
@@ -246,6 +263,32 @@ internal sealed class BoxLauncher
         {
             Kill(process);
             throw;
+        }
+    }
+
+    /// <summary>Host files copied into the box's /sys: CPU numbering only (glibc's get_nprocs and OpenBLAS read them).</summary>
+    private static readonly string[] SysCpuFiles = ["online", "possible", "present", "kernel_max"];
+
+    /// <summary>
+    /// What the box sees under /sys, read-only: its own cgroups (the box's group is the root of its cgroup namespace,
+    /// so their mountinfo lines name no host path and the files hold the box's limits: memory.limit_in_bytes,
+    /// cpu.cfs_quota_us, pids.max on v1; memory.max, cpu.max, pids.max on v2) and copies of the CPU numbering files.
+    /// No host device tree, firmware, DMI or kernel tunables: everything else under /sys is absent.
+    /// </summary>
+    internal static IEnumerable<BoxBindMount> SysView(BoxLaunchSpec spec)
+    {
+        foreach (var view in spec.Cgroup?.Views ?? [])
+        {
+            yield return view;
+        }
+
+        foreach (string name in SysCpuFiles)
+        {
+            string file = "/sys/devices/system/cpu/" + name;
+            if (File.Exists(file))
+            {
+                yield return new BoxBindMount(file, file);
+            }
         }
     }
 

@@ -91,11 +91,12 @@ internal sealed class CgroupController
             TryWrite(Path.Combine(box, "cgroup.subtree_control"), "+memory +cpu +pids");
             string init = Path.Combine(box, "init");
             Directory.CreateDirectory(init);
-            return new BoxCgroup(CgroupMode.V2, [box], [Path.Combine(init, "cgroup.procs")], box, box);
+            return new BoxCgroup(CgroupMode.V2, [box], [Path.Combine(init, "cgroup.procs")], box, box, [new BoxBindMount(box, "/sys/fs/cgroup")]);
         }
 
         var groups = new List<string>();
         var joins = new List<string>();
+        var views = new List<BoxBindMount>();
         string? memoryGroup = null;
         string? pidsGroup = null;
         if (_host.Memory)
@@ -110,6 +111,7 @@ internal sealed class CgroupController
 
             groups.Add(memoryGroup);
             joins.Add(Path.Combine(memoryGroup, "cgroup.procs"));
+            views.Add(new BoxBindMount(memoryGroup, "/sys/fs/cgroup/memory"));
         }
 
         if (_host.Cpu)
@@ -123,6 +125,7 @@ internal sealed class CgroupController
 
             groups.Add(cpuGroup);
             joins.Add(Path.Combine(cpuGroup, "cgroup.procs"));
+            views.Add(new BoxBindMount(cpuGroup, "/sys/fs/cgroup/cpu"));
         }
 
         if (_host.Pids)
@@ -131,9 +134,10 @@ internal sealed class CgroupController
             Write(Path.Combine(pidsGroup, "pids.max"), _pidsLimit.ToString(CultureInfo.InvariantCulture));
             groups.Add(pidsGroup);
             joins.Add(Path.Combine(pidsGroup, "cgroup.procs"));
+            views.Add(new BoxBindMount(pidsGroup, "/sys/fs/cgroup/pids"));
         }
 
-        return new BoxCgroup(CgroupMode.V1, groups, joins, memoryGroup, pidsGroup);
+        return new BoxCgroup(CgroupMode.V1, groups, joins, memoryGroup, pidsGroup, views);
     }
 
     /// <summary>Changes the memory and CPU limits of a running box's groups; false when the kernel refuses.</summary>
