@@ -20,7 +20,12 @@ internal sealed class WalkSlot : IDisposable
         var gate = Gates.GetValue(box, _ => new SemaphoreSlim(Math.Max(1, options.FileWalksPerBox)));
         try
         {
-            await gate.WaitAsync(deadline).ConfigureAwait(false);
+            // A free slot is taken even when the deadline has already passed (a loaded machine): the walk then answers
+            // truncated at once instead of a misleading 429.
+            if (!gate.Wait(0))
+            {
+                await gate.WaitAsync(deadline).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
         {

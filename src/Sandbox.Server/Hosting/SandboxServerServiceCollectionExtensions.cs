@@ -47,7 +47,7 @@ public static class SandboxServerServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<ServerState>().Data);
         services.TryAddSingleton(sp => new SnapshotStore(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<TimeProvider>(),
             RuntimeLogger(sp), sp.GetRequiredService<SandboxServerOptions>()));
-        services.TryAddSingleton(sp => new CgroupController(sp.GetRequiredService<HostCapabilities>(), sp.GetRequiredService<SandboxServerOptions>().PidsLimit));
+        services.TryAddSingleton(sp => new CgroupController(sp.GetRequiredService<HostCapabilities>(), sp.GetRequiredService<SandboxServerOptions>().PidsLimit, sp.GetRequiredService<HostCapabilities>().CgroupRoot));
         services.TryAddSingleton(sp => new BoxTeardown(RuntimeLogger(sp)));
         services.TryAddSingleton(sp => new BoxRegistry(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<BoxTeardown>(), RuntimeLogger(sp)));

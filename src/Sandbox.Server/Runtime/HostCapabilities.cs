@@ -25,6 +25,9 @@ internal sealed class HostCapabilities
 
     public required CgroupMode Cgroups { get; init; }
 
+    /// <summary>Where the cgroup hierarchies are mounted (v1: one folder per controller; v2: the unified root).</summary>
+    public string CgroupRoot { get; init; } = "/sys/fs/cgroup";
+
     public required bool Memory { get; init; }
 
     public required bool Cpu { get; init; }
@@ -115,6 +118,7 @@ internal sealed class HostCapabilities
             SetprivPath = FindExecutable("setpriv"),
             BoxExecPath = File.Exists(Path.Combine(AppContext.BaseDirectory, "sandbox-box-exec")) ? Path.Combine(AppContext.BaseDirectory, "sandbox-box-exec") : null,
             Cgroups = mode,
+            CgroupRoot = cgroupRoot,
             Memory = memory,
             Cpu = cpu,
             Pids = pids,
