@@ -41,7 +41,7 @@ public sealed partial class SandboxInstance
     public Task WriteFileAsync(string path, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        return UploadAsync(path, new StreamContent(new NonDisposingStream(content), 81920), content.CanSeek, Timeout.InfiniteTimeSpan, cancellationToken);
+        return UploadAsync(path, new StreamContent(new NonDisposingStream(content), 1024 * 1024), content.CanSeek, Timeout.InfiniteTimeSpan, cancellationToken);
     }
 
     /// <summary>Reads a whole file (<c>GET {dataplane}/download?path=…</c>); the bytes are returned unchanged.</summary>

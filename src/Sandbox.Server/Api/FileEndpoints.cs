@@ -14,6 +14,9 @@ internal static class FileEndpoints
     private const int DefaultGrepLimit = 1000;
     private const long MaxGrepFileBytes = 16L * 1024 * 1024;
 
+    /// <summary>The multipart reader's buffer: a section's body is handed over in pieces of up to this size.</summary>
+    private const int UploadReadBufferBytes = 256 * 1024;
+
     public static void Map(RouteGroupBuilder dataPlane)
     {
         dataPlane.MapPost("/upload", UploadAsync);
@@ -69,7 +72,7 @@ internal static class FileEndpoints
         long written;
         if (boundary is { Length: > 0 })
         {
-            var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = options.MaxUploadBytes + 64 * 1024 };
+            var reader = new MultipartReader(boundary, request.Body, UploadReadBufferBytes) { BodyLengthLimit = options.MaxUploadBytes + 64 * 1024 };
             MultipartSection? section;
             Stream? content = null;
             while ((section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false)) is not null)
@@ -103,27 +106,10 @@ internal static class FileEndpoints
         // The content goes to a temporary file that replaces the target only once it is complete: a rejected (413),
         // failed or interrupted upload leaves the old file as it was.
         using var pending = running.Files.CreateReplacement(path);
-        long total = 0;
+        long total;
         try
         {
-            await using (var output = new FileStream(pending.Handle, FileAccess.Write, 0))
-            {
-                byte[] buffer = new byte[81920];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                {
-                    total += read;
-                    if (total > options.MaxUploadBytes)
-                    {
-                        throw TooLarge(options);
-                    }
-
-                    await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-                }
-
-                await output.FlushAsync(ct).ConfigureAwait(false);
-            }
-
+            total = await BoxFileCopy.WriteAsync(content, pending.Handle, options.MaxUploadBytes, () => TooLarge(options), ct).ConfigureAwait(false);
             pending.Commit();
         }
         catch (IOException e) when (e is not BoxFileException && e.Message.Contains("No space", StringComparison.OrdinalIgnoreCase))
@@ -170,7 +156,7 @@ internal static class FileEndpoints
             context.Request.Headers.Range = default; // the framework would read any unit as bytes; RFC 9110 §14.2 says ignore it
         }
 
-        var content = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        var content = new BoxFileReadStream(handle, status.Size);
         return TypedResults.Stream(content, "application/octet-stream", lastModified: status.Modified,
             entityTag: EntityTagHeaderValue.Parse(status.ETag), enableRangeProcessing: true);
     }
