@@ -15,8 +15,8 @@ public sealed class WalkDeadlineTests
     [Fact]
     public async Task AWalkPastItsDeadline_AnswersAtOnceWithTruncated_AndFreesItsSlot()
     {
-        // A deadline far shorter than the walks below can take on any machine (tens of thousands of entries, 48 MiB of lines).
-        var timeout = TimeSpan.FromMilliseconds(10);
+        // A deadline far shorter than the walks below can take on any machine (5,000 directories to open, 48 MiB of lines).
+        var timeout = TimeSpan.FromMilliseconds(1);
         await using var server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions
         {
             Configure = o =>
@@ -28,7 +28,7 @@ public sealed class WalkDeadlineTests
         using var client = server.CreateClient();
         await using var box = await client.CreateSandboxAsync();
         var made = await box.RunAsync(
-            "python3 -c \"import os\nos.makedirs('/home/user/many')\nfor i in range(60000): open('/home/user/many/f%d' % i, 'w').close()\n"
+            "python3 -c \"import os\nos.makedirs('/home/user/many')\nfor i in range(5000): os.makedirs('/home/user/many/d%d/e' % i)\n"
             + "open('/home/user/big.txt', 'w').write('needle in a line\\n' * 3000000)\" && echo made",
             new Sandbox.Client.RunOptions { Timeout = TimeSpan.FromMinutes(3) });
         Assert.Equal("made\n", made.Stdout);

@@ -113,32 +113,40 @@ public sealed class BoxSysViewTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task DotNet_InABox_SizesItselfFromTheBoxLimits()
     {
         Assert.True(Environment.ProcessorCount > 1, "this test needs a host with more than one CPU (the box gets one)");
-        var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, mem_bytes = 256L * 1024 * 1024, vcpus = 1 });
-        try
+        // The host-folder snapshot, which has this machine's dotnet (the Debian default has none).
+        await using var server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions
         {
-            Assert.Equal(0, (await fixture.ExecAsync(box.Id!, "command -v dotnet")).ExitCode);
+            Configure = o =>
+            {
+                o.WarmBoxes = 0;
+                o.DefaultSnapshot = DefaultSnapshotKind.Host;
+            },
+        });
+        using var http = new HttpClient { BaseAddress = server.LangSmithEndpoint, Timeout = TimeSpan.FromMinutes(2) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", server.ApiKey);
+        using var client = server.CreateClient();
+        await using var sandbox = await client.CreateSandboxAsync(new Sandbox.Client.CreateSandboxOptions { MemBytes = 256L * 1024 * 1024, Vcpus = 1 });
+        var box = sandbox.Info;
+        {
+            Assert.Equal(0, (await sandbox.RunAsync("command -v dotnet")).ExitCode);
             // A tiny program (emitted here, no build step) printing what the runtime derived from its cgroups.
-            using (var dll = await fixture.Http.PostAsync($"/dp/{box.Id}/upload?path=/home/user/probe/probe.dll", new ByteArrayContent(EmitProbe())))
+            using (var dll = await http.PostAsync($"/dp/{box.Id}/upload?path=/home/user/probe/probe.dll", new ByteArrayContent(EmitProbe())))
             {
                 dll.EnsureSuccessStatusCode();
             }
 
             string config = "{\"runtimeOptions\":{\"tfm\":\"net10.0\",\"framework\":{\"name\":\"Microsoft.NETCore.App\",\"version\":\"" + Environment.Version + "\"}}}";
-            using (var json = await fixture.Http.PostAsync($"/dp/{box.Id}/upload?path=/home/user/probe/probe.runtimeconfig.json", new StringContent(config)))
+            using (var json = await http.PostAsync($"/dp/{box.Id}/upload?path=/home/user/probe/probe.runtimeconfig.json", new StringContent(config)))
             {
                 json.EnsureSuccessStatusCode();
             }
 
-            var result = await fixture.ExecAsync(box.Id!, "cd /home/user/probe && DOTNET_CLI_TELEMETRY_OPTOUT=1 dotnet probe.dll", timeout: 120);
+            var result = await sandbox.RunAsync("cd /home/user/probe && DOTNET_CLI_TELEMETRY_OPTOUT=1 dotnet probe.dll", new Sandbox.Client.RunOptions { Timeout = TimeSpan.FromMinutes(2) });
             string[] lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.True(lines.Length == 2, $"exit {result.ExitCode}: {result.Stdout} {result.Stderr}");
             Assert.Equal("1", lines[0]); // Environment.ProcessorCount from cpu.cfs_quota_us / cpu.cfs_period_us
             long available = long.Parse(lines[1], CultureInfo.InvariantCulture);
             Assert.True(available <= 256L * 1024 * 1024, $"the GC sees {available} bytes (the box has 256 MiB)");
-        }
-        finally
-        {
-            await fixture.DeleteBoxAsync(box.Name);
         }
     }
 
