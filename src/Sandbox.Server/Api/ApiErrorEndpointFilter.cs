@@ -1,10 +1,11 @@
 using Sandbox.Protocol;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Files;
 
 namespace Sandbox.Server.Api;
 
-/// <summary>Turns <see cref="ApiException"/> and other failures into spec-shaped <c>{"detail": ...}</c> responses.</summary>
+/// <summary>Turns <see cref="DomainException"/>, <see cref="ApiException"/> and other failures into spec-shaped <c>{"detail": ...}</c> responses.</summary>
 internal sealed class ApiErrorEndpointFilter : IEndpointFilter
 {
     private readonly ILogger<ApiErrorEndpointFilter> _logger;
@@ -20,6 +21,11 @@ internal sealed class ApiErrorEndpointFilter : IEndpointFilter
         catch (ApiException e)
         {
             return Error(context.HttpContext, e.StatusCode, e.Body);
+        }
+        catch (DomainException e)
+        {
+            var (status, body) = DomainErrorMapping.ToWire(e);
+            return Error(context.HttpContext, status, body);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         {

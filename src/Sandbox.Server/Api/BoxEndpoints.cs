@@ -43,7 +43,8 @@ internal static class BoxEndpoints
     private static async Task<IResult> CreateAsync(HttpRequest request, BoxManager boxes, CancellationToken ct)
     {
         var body = await ApiRequest.ReadJsonAsync<CreateSandboxRequest>(request, ct).ConfigureAwait(false);
-        var box = await boxes.CreateAsync(body, ct).ConfigureAwait(false);
+        boxes.ThrowIfUnavailable();
+        var box = await boxes.CreateAsync(BoxRequestValidator.Create(body), ct).ConfigureAwait(false);
         return Results.Json(box.ToInfo(ApiRequest.BaseUrl(request)), SandboxJson.Options, statusCode: 201);
     }
 
@@ -106,7 +107,8 @@ internal static class BoxEndpoints
     private static async Task<IResult> UpdateAsync(string name, HttpRequest request, BoxManager boxes, CancellationToken ct)
     {
         var body = await ApiRequest.ReadJsonAsync<UpdateSandboxRequest>(request, ct).ConfigureAwait(false);
-        var box = await boxes.UpdateAsync(boxes.Get(name), body, ct).ConfigureAwait(false);
+        var box = boxes.Get(name);
+        box = await boxes.UpdateAsync(box, BoxRequestValidator.Update(body), ct).ConfigureAwait(false);
         return Results.Json(box.ToInfo(ApiRequest.BaseUrl(request)), SandboxJson.Options);
     }
 

@@ -32,8 +32,19 @@ internal static class ExecuteEndpoints
         }
 
         var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
-        var spec = CommandSpecBuilder.Build(box, running, boxes, Guid.CreateVersion7().ToString("N"), body.Command, body.Shell, body.Env, body.Cwd,
-            body.RunConfig, pty: false, closeStdin: true, body.Timeout, idleTimeoutSeconds: -1, killOnDisconnect: false, ttlSeconds: 0);
+        var spec = CommandSpecBuilder.Build(box, running, boxes, new CommandStartRequest
+        {
+            CommandId = Guid.CreateVersion7().ToString("N"),
+            Command = body.Command,
+            Shell = body.Shell,
+            Env = body.Env,
+            Cwd = body.Cwd,
+            RunConfig = body.RunConfig,
+            CloseStdin = true,
+            TimeoutSeconds = body.Timeout,
+            IdleTimeoutSeconds = -1,
+            TtlSeconds = 0,
+        });
         CommandSession session;
         try
         {

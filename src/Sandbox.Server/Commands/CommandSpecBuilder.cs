@@ -1,6 +1,5 @@
 using System.Globalization;
-using Sandbox.Protocol;
-using Sandbox.Server.Api;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;
 
@@ -11,13 +10,13 @@ internal static class CommandSpecBuilder
 {
     public const string DefaultWorkDir = "/home/user";
 
-    public static CommandSpec Build(Box box, RunningBox running, BoxManager boxes, string commandId, string command, string? shell,
-        IReadOnlyDictionary<string, string>? env, string? cwd, RunConfig? commandRunConfig, bool pty, bool closeStdin,
-        int timeoutSeconds, int idleTimeoutSeconds, bool killOnDisconnect, int ttlSeconds)
+    public static CommandSpec Build(Box box, RunningBox running, BoxManager boxes, CommandStartRequest request)
     {
+        var commandRunConfig = request.RunConfig;
+        bool pty = request.Pty;
         if (commandRunConfig?.WorkDir is { } wd && !wd.StartsWith('/'))
         {
-            throw ApiException.Validation("run_config", "run_config.work_dir must be an absolute path");
+            throw new InvalidRequestException("run_config", "run_config.work_dir must be an absolute path");
         }
 
         var snapshot = boxes.Snapshots.Find(box.Record.SnapshotId);
@@ -43,7 +42,7 @@ internal static class CommandSpecBuilder
             environment[k] = v;
         }
 
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        foreach (var (k, v) in request.Env ?? new Dictionary<string, string>())
         {
             environment[k] = v;
         }
@@ -53,26 +52,26 @@ internal static class CommandSpecBuilder
             if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal)
                 || environment[key].Contains('\0', StringComparison.Ordinal))
             {
-                throw ApiException.Validation("env", $"Invalid environment variable '{key}'");
+                throw new InvalidRequestException("env", $"Invalid environment variable '{key}'");
             }
         }
 
-        string workDir = cwd is { Length: > 0 } c ? (c.StartsWith('/') ? c : DefaultWorkDir + "/" + c) : effective?.WorkDir ?? DefaultWorkDir;
+        string workDir = request.Cwd is { Length: > 0 } c ? (c.StartsWith('/') ? c : DefaultWorkDir + "/" + c) : effective?.WorkDir ?? DefaultWorkDir;
         return new CommandSpec
         {
-            CommandId = commandId,
-            Command = command,
-            Shell = string.IsNullOrWhiteSpace(shell) ? "/bin/bash" : shell,
+            CommandId = request.CommandId,
+            Command = request.Command,
+            Shell = string.IsNullOrWhiteSpace(request.Shell) ? "/bin/bash" : request.Shell,
             Environment = environment,
             WorkingDirectory = workDir,
             Uid = uid,
             Gid = gid,
             Pty = pty,
-            CloseStdin = closeStdin && !pty,
-            TimeoutSeconds = Math.Max(0, timeoutSeconds),
-            IdleTimeoutSeconds = idleTimeoutSeconds,
-            KillOnDisconnect = killOnDisconnect,
-            TtlSeconds = ttlSeconds,
+            CloseStdin = request.CloseStdin && !pty,
+            TimeoutSeconds = Math.Max(0, request.TimeoutSeconds),
+            IdleTimeoutSeconds = request.IdleTimeoutSeconds,
+            KillOnDisconnect = request.KillOnDisconnect,
+            TtlSeconds = request.TtlSeconds,
         };
     }
 
@@ -104,7 +103,7 @@ internal static class CommandSpecBuilder
         else
         {
             var row = passwd.FirstOrDefault(r => r.Length > 5 && r[0] == parts[0])
-                ?? throw ApiException.Validation("run_config", $"User '{parts[0]}' does not exist in the sandbox (/etc/passwd)");
+                ?? throw new InvalidRequestException("run_config", $"User '{parts[0]}' does not exist in the sandbox (/etc/passwd)");
             uid = int.Parse(row[2], CultureInfo.InvariantCulture);
             gid = int.Parse(row[3], CultureInfo.InvariantCulture);
             home = row[5];
@@ -119,14 +118,14 @@ internal static class CommandSpecBuilder
             else
             {
                 var group = ReadTable(files, "/etc/group").FirstOrDefault(r => r.Length > 2 && r[0] == parts[1])
-                    ?? throw ApiException.Validation("run_config", $"Group '{parts[1]}' does not exist in the sandbox (/etc/group)");
+                    ?? throw new InvalidRequestException("run_config", $"Group '{parts[1]}' does not exist in the sandbox (/etc/group)");
                 gid = int.Parse(group[2], CultureInfo.InvariantCulture);
             }
         }
 
         if (uid is < 0 or > 65535 || gid is < 0 or > 65535)
         {
-            throw ApiException.Validation("run_config", "user and group ids must be between 0 and 65535");
+            throw new InvalidRequestException("run_config", "user and group ids must be between 0 and 65535");
         }
 
         return (uid, gid ?? uid, home, name);

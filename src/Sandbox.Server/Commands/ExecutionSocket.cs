@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Runtime;
 
 namespace Sandbox.Server.Commands;
@@ -104,12 +104,24 @@ internal sealed class ExecutionSocket
             {
                 var running = await _boxes.EnsureRunningAsync(_box, cancellationToken).ConfigureAwait(false);
                 string id = string.IsNullOrEmpty(first.CommandId) ? Guid.CreateVersion7().ToString("N") : first.CommandId;
-                var spec = CommandSpecBuilder.Build(_box, running, _boxes, id, first.Command, first.Shell, first.Env, first.Cwd, first.RunConfig,
-                    first.Pty ?? false, first.CloseStdin ?? false, first.TimeoutSeconds ?? 60, first.IdleTimeoutSeconds ?? 300,
-                    first.KillOnDisconnect ?? false, first.TtlSeconds ?? 600);
+                var spec = CommandSpecBuilder.Build(_box, running, _boxes, new CommandStartRequest
+                {
+                    CommandId = id,
+                    Command = first.Command,
+                    Shell = first.Shell,
+                    Env = first.Env,
+                    Cwd = first.Cwd,
+                    RunConfig = first.RunConfig,
+                    Pty = first.Pty ?? false,
+                    CloseStdin = first.CloseStdin ?? false,
+                    TimeoutSeconds = first.TimeoutSeconds ?? 60,
+                    IdleTimeoutSeconds = first.IdleTimeoutSeconds ?? 300,
+                    KillOnDisconnect = first.KillOnDisconnect ?? false,
+                    TtlSeconds = first.TtlSeconds ?? 600,
+                });
                 (session, _) = await _boxes.StartCommandAsync(_box, running, spec, cancellationToken).ConfigureAwait(false);
             }
-            catch (ApiException e)
+            catch (DomainException e)
             {
                 await SendErrorAndCloseAsync("CommandError", e.Message, cancellationToken).ConfigureAwait(false);
                 return;

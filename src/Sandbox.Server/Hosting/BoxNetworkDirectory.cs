@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Sandbox.Server.Api;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Files;
 using Sandbox.Server.Networking;
 using Sandbox.Server.Runtime;
@@ -30,7 +31,7 @@ internal sealed class BoxNetworkDirectory : IBoxNetworkDirectory
         {
             await _boxes.EnsureRunningAsync(box, cancellationToken).ConfigureAwait(false);
         }
-        catch (ApiException)
+        catch (DomainException)
         {
             // The target then reports no network namespace; callers answer "not running".
         }
@@ -60,7 +61,7 @@ internal sealed class BoxNetworkDirectory : IBoxNetworkDirectory
 
             return ValueTask.FromResult<FileStream?>(new FileStream(handle, FileAccess.Read, bufferSize: 0));
         }
-        catch (Exception e) when (e is BoxFileException or ApiException or ExternalException)
+        catch (Exception e) when (e is BoxFileException or DomainException or ExternalException)
         {
             return ValueTask.FromResult<FileStream?>(null);
         }

@@ -1,9 +1,8 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Commands;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Snapshots;
 
 namespace Sandbox.Server.Runtime;
@@ -14,10 +13,8 @@ namespace Sandbox.Server.Runtime;
 /// in <see cref="WarmBoxPool"/>, idle/TTL sweeps in <see cref="BoxSweeper"/>. Look boxes up with <see cref="Find"/>.
 /// </summary>
 /// <remarks>Thread-safe.</remarks>
-internal sealed partial class BoxManager : IAsyncDisposable
+internal sealed class BoxManager : IAsyncDisposable
 {
-    private const long MinMemoryBytes = 16L * 1024 * 1024;
-    private const long MinFsCapacityBytes = 32L * 1024 * 1024;
     private readonly DataDirectory _data;
     private readonly BoxRegistry _registry;
     private readonly BoxStarter _starter;
@@ -68,13 +65,14 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
     public bool IsSnapshotInUse(string snapshotId) => _registry.IsSnapshotInUse(snapshotId);
 
-    [GeneratedRegex("^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,126}[a-zA-Z0-9])?$")]
-    private static partial Regex NamePattern();
+    /// <summary>Throws <see cref="BoxUnavailableException"/> when this host cannot run boxes at all.</summary>
+    public void ThrowIfUnavailable() => _starter.ThrowIfUnavailable();
 
-    public async Task<Box> CreateAsync(CreateSandboxRequest request, CancellationToken cancellationToken)
+    /// <summary>Creates a box and starts it (waiting for it when <see cref="BoxCreateParameters.WaitForReady"/> is set).</summary>
+    public async Task<Box> CreateAsync(BoxCreateParameters request, CancellationToken cancellationToken)
     {
         _starter.ThrowIfUnavailable();
-        var snapshot = ValidateCreate(request);
+        var snapshot = ResolveSnapshot(request.Snapshot);
         var now = _time.GetUtcNow();
         var record = new BoxRecord
         {
@@ -91,8 +89,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
             Labels = MergeLabels(snapshot.Labels, request.Labels),
             ProxyConfig = request.ProxyConfig,
             RunConfig = request.RunConfig,
-            AccessDelegation = request.AccessDelegation,
-            Persistent = request.Persistent ?? true,
+            Persistent = request.Persistent,
         };
         record.UnenforcedLimits = UnenforcedFor(record);
         var box = new Box(record, _time);
@@ -101,7 +98,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
             string name = string.IsNullOrEmpty(request.Name) ? _registry.GenerateName() : request.Name;
             if (Find(name) is not null)
             {
-                throw ApiException.Structured(409, "Conflict", $"Sandbox name '{name}' already in use");
+                throw new ConflictException($"Sandbox name '{name}' already in use");
             }
 
             record.Name = name;
@@ -125,83 +122,30 @@ internal sealed partial class BoxManager : IAsyncDisposable
             return box;
         }
 
-        int timeout = request.Timeout is > 0 ? request.Timeout.Value : 30;
+        int timeout = request.ReadyTimeoutSeconds;
         try
         {
             await start.WaitAsync(TimeSpan.FromSeconds(timeout), _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            throw ApiException.Structured(408, "Timeout", $"Timeout waiting for sandbox '{record.Name}' to be ready after {timeout}s (last status: {record.Status})");
+            throw new BoxStartTimeoutException($"Timeout waiting for sandbox '{record.Name}' to be ready after {timeout}s (last status: {record.Status})");
         }
 
         if (record.Status == SandboxStatus.Failed)
         {
-            throw ApiException.Structured(422, "SandboxConfig", record.StatusMessage ?? "The sandbox failed to start");
+            throw new BoxConfigException(record.StatusMessage ?? "The sandbox failed to start");
         }
 
         return box;
     }
 
-    private SnapshotRecord ValidateCreate(CreateSandboxRequest request)
+    private SnapshotRecord ResolveSnapshot(string? idOrName)
     {
-        if (request.SnapshotId is { Length: > 0 } && request.SnapshotName is { Length: > 0 })
-        {
-            throw ApiException.Validation("snapshot_id", "At most one of snapshot_id or snapshot_name may be set");
-        }
-
-        if (request.Name is { Length: > 0 } name && !NamePattern().IsMatch(name))
-        {
-            throw ApiException.Validation("name", "name must be 1-128 characters of letters, digits, '.', '_' or '-', starting and ending with a letter or digit");
-        }
-
-        ValidateRetention(request.IdleTtlSeconds, "idle_ttl_seconds");
-        ValidateRetention(request.DeleteAfterStopSeconds, "delete_after_stop_seconds");
-        if (request.Vcpus is { } vcpus && (vcpus < 1 || vcpus > 64))
-        {
-            throw ApiException.Validation("vcpus", "vcpus must be between 1 and 64");
-        }
-
-        if (request.MemBytes is { } mem && (mem < MinMemoryBytes || mem > 64L * 1024 * 1024 * 1024))
-        {
-            throw ApiException.Validation("mem_bytes", $"mem_bytes must be between {MinMemoryBytes} and 64 GiB");
-        }
-
-        if (request.FsCapacityBytes is { } fs && fs < MinFsCapacityBytes)
-        {
-            throw ApiException.Validation("fs_capacity_bytes", $"fs_capacity_bytes must be at least {MinFsCapacityBytes}");
-        }
-
-        if (request.MountConfig is { } mounts && (mounts.Mounts.Count > 0 || mounts.Auth.Aws is not null || mounts.Auth.Gcp is not null))
-        {
-            throw ApiException.Validation("mount_config",
-                "mount_config is not supported by the local sandbox server: S3, GCS, git and Context Hub mounts need network access and provider credentials it does not have. Upload the files with the file API instead.");
-        }
-
-        if (request.RestoreMemory == true)
-        {
-            throw ApiException.Validation("restore_memory", "restore_memory=true is not supported by the local sandbox server: its snapshots never hold memory (boxes always cold-boot)");
-        }
-
-        if (request.PreserveMemoryOnStop == true)
-        {
-            throw ApiException.Validation("preserve_memory_on_stop", "preserve_memory_on_stop=true is not supported by the local sandbox server: stopping a box ends its processes; files persist");
-        }
-
-        if (request.AccessDelegation is not null)
-        {
-            throw ApiException.Validation("access_delegation", "access_delegation is not supported by the local sandbox server: it has no LangSmith identity to delegate");
-        }
-
-        SnapshotStore.ValidateRunConfig(request.RunConfig, "run_config");
         SnapshotRecord snapshot;
-        if (request.SnapshotId is { Length: > 0 } id)
+        if (idOrName is { Length: > 0 })
         {
-            snapshot = _snapshots.Find(id) ?? throw ApiException.Structured(404, "NotFound", $"Snapshot '{id}' not found");
-        }
-        else if (request.SnapshotName is { Length: > 0 } snapshotName)
-        {
-            snapshot = _snapshots.Find(snapshotName) ?? throw ApiException.Structured(404, "NotFound", $"Snapshot '{snapshotName}' not found");
+            snapshot = _snapshots.Find(idOrName) ?? throw NotFoundException.Snapshot(idOrName);
         }
         else
         {
@@ -210,18 +154,10 @@ internal sealed partial class BoxManager : IAsyncDisposable
 
         if (snapshot.Status != SnapshotStatus.Ready)
         {
-            throw ApiException.Structured(422, "SandboxConfig", $"Snapshot '{snapshot.Name}' is not ready (status: {snapshot.Status}){(snapshot.StatusMessage is null ? "" : ": " + snapshot.StatusMessage)}");
+            throw new BoxConfigException($"Snapshot '{snapshot.Name}' is not ready (status: {snapshot.Status}){(snapshot.StatusMessage is null ? "" : ": " + snapshot.StatusMessage)}");
         }
 
         return snapshot;
-    }
-
-    internal static void ValidateRetention(int? value, string field)
-    {
-        if (value is { } v && (v < 0 || v % 60 != 0))
-        {
-            throw ApiException.Validation(field, $"{field} must be >= 0 and a multiple of 60 seconds");
-        }
     }
 
     private List<string> UnenforcedFor(BoxRecord record)
@@ -301,7 +237,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
         {
             if (box.Deleted)
             {
-                throw ApiException.SandboxNotFound(box.Name);
+                throw NotFoundException.Box(box.Name);
             }
 
             // Unreachable before the answer: marked deleting on disk (a restart finishes the job), every process sent
@@ -326,26 +262,9 @@ internal sealed partial class BoxManager : IAsyncDisposable
     /// <summary>Completes when every deleted box's teardown (processes reaped, cgroups, disk, folder) has finished.</summary>
     public Task WhenTeardownsDoneAsync() => _teardown.WhenIdleAsync();
 
-    public async Task<Box> UpdateAsync(Box box, UpdateSandboxRequest request, CancellationToken cancellationToken)
+    /// <summary>Renames a box and changes its settings; resources apply at the next start.</summary>
+    public async Task<Box> UpdateAsync(Box box, BoxUpdateParameters request, CancellationToken cancellationToken)
     {
-        ValidateRetention(request.IdleTtlSeconds, "idle_ttl_seconds");
-        ValidateRetention(request.DeleteAfterStopSeconds, "delete_after_stop_seconds");
-        SnapshotStore.ValidateRunConfig(request.RunConfig, "run_config");
-        if (request.Vcpus is { } newVcpus && (newVcpus < 1 || newVcpus > 64))
-        {
-            throw ApiException.Validation("vcpus", "vcpus must be between 1 and 64");
-        }
-
-        if (request.MemBytes is { } newMem && (newMem < MinMemoryBytes || newMem > 64L * 1024 * 1024 * 1024))
-        {
-            throw ApiException.Validation("mem_bytes", $"mem_bytes must be between {MinMemoryBytes} and 64 GiB");
-        }
-
-        if (request.Name is { } newName && !NamePattern().IsMatch(newName))
-        {
-            throw ApiException.Validation("name", "name must be 1-128 characters of letters, digits, '.', '_' or '-', starting and ending with a letter or digit");
-        }
-
         await box.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -356,7 +275,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
                 {
                     if (Find(name) is not null)
                     {
-                        throw ApiException.Structured(409, "Conflict", $"Sandbox name '{name}' already in use");
+                        throw new ConflictException($"Sandbox name '{name}' already in use");
                     }
 
                     record.Name = name;
@@ -426,7 +345,7 @@ internal sealed partial class BoxManager : IAsyncDisposable
         await _starter.StartAsync(box, cancellationToken).ConfigureAwait(false);
         return box.Running is { } now
             ? now
-            : throw ApiException.Structured(503, "ServiceUnavailable", $"Sandbox '{box.Name}' could not be started: {box.Record.StatusMessage}");
+            : throw BoxUnavailableException.StartFailed(box.Name, box.Record.StatusMessage);
     }
 
     /// <summary>Starts (or attaches to) the command <paramref name="spec"/> in the box.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 
 namespace Sandbox.Server.Runtime;
 
@@ -40,7 +40,7 @@ internal sealed class BoxRegistry
         return _boxes.Values.FirstOrDefault(b => !b.Deleted && b.Name == nameOrId);
     }
 
-    public Box Get(string name) => Find(name) ?? throw ApiException.SandboxNotFound(name);
+    public Box Get(string name) => Find(name) ?? throw NotFoundException.Box(name);
 
     public IReadOnlyList<Box> List() => [.. _boxes.Values.Where(b => !b.Deleted).OrderBy(b => b.Record.CreatedAt)];
 

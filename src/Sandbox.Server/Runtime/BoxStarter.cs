@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Snapshots;
 
 namespace Sandbox.Server.Runtime;
@@ -63,7 +63,7 @@ internal sealed class BoxStarter : IDisposable
     {
         if (_host.IsolationUnavailableReason is { } reason)
         {
-            throw ApiException.Structured(503, "Unschedulable", "Sandboxes cannot run on this server: " + reason);
+            throw BoxUnavailableException.IsolationUnavailable(reason);
         }
     }
 
@@ -85,7 +85,7 @@ internal sealed class BoxStarter : IDisposable
     {
         if (box.Deleted)
         {
-            throw ApiException.SandboxNotFound(box.Name);
+            throw NotFoundException.Box(box.Name);
         }
 
         if (box.Running is { HasExited: false })

@@ -1,6 +1,6 @@
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 
 namespace Sandbox.Server.Runtime;
 
@@ -56,7 +56,7 @@ internal sealed class BoxSweeper : BackgroundService
                     await _boxes.DeleteAsync(box, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (Exception e) when (e is IOException or ApiException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or DomainException or InvalidOperationException)
             {
                 Log.SweepFailed(_logger, box.Id, e);
             }

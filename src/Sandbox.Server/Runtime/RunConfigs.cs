@@ -1,10 +1,20 @@
 using Sandbox.Protocol;
+using Sandbox.Server.Errors;
 
 namespace Sandbox.Server.Runtime;
 
 /// <summary>run_config layering (snapshot → sandbox → command): user and work_dir replace, env_vars merge key by key.</summary>
 internal static class RunConfigs
 {
+    /// <summary>Checks a run_config given in a request (<paramref name="field"/> names it in the error).</summary>
+    public static void Validate(RunConfig? runConfig, string field)
+    {
+        if (runConfig?.WorkDir is { } dir && !dir.StartsWith('/'))
+        {
+            throw new InvalidRequestException(field, "run_config.work_dir must be an absolute path");
+        }
+    }
+
     public static RunConfig? Layer(RunConfig? lower, RunConfig? upper)
     {
         if (lower is null)

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Snapshots;
 
 namespace Sandbox.Server.Runtime;
@@ -73,7 +73,7 @@ internal sealed class WarmBoxPool
                         return;
                     }
                 }
-                catch (Exception e) when (e is ApiException or IOException or InvalidOperationException)
+                catch (Exception e) when (e is DomainException or IOException or InvalidOperationException)
                 {
                     Log.SweepFailed(_logger, box.Id, e);
                 }

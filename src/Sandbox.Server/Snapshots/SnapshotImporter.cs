@@ -3,8 +3,8 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Files;
 
 namespace Sandbox.Server.Snapshots;
@@ -52,10 +52,10 @@ internal sealed class SnapshotImporter
                 return new SnapshotSource(value, IsArchive: true);
             }
 
-            throw ApiException.Validation("docker_image", $"'{value}' does not exist on the sandbox server. Pass an existing root filesystem folder (dir:/path) or an image archive made with `docker save IMAGE -o image.tar`.");
+            throw new InvalidRequestException("docker_image", $"'{value}' does not exist on the sandbox server. Pass an existing root filesystem folder (dir:/path) or an image archive made with `docker save IMAGE -o image.tar`.");
         }
 
-        throw ApiException.Validation("docker_image",
+        throw new InvalidRequestException("docker_image",
             $"Image '{dockerImage}' cannot be pulled: the local sandbox server has no registry access. Export it where Docker runs with `docker save {dockerImage} -o image.tar`, copy the file to this machine and pass its absolute path as docker_image (or dir:/path for an unpacked root filesystem).");
     }
 

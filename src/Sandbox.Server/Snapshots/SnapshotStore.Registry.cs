@@ -1,6 +1,6 @@
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Runtime;
 using Sandbox.Server.Snapshots.Registry;
 
@@ -29,14 +29,14 @@ internal sealed partial class SnapshotStore
         string text = request.DockerImage!.Trim();
         if (!ImageReference.TryParse(text, out var image, out string? error))
         {
-            throw ApiException.Validation("docker_image",
+            throw new InvalidRequestException("docker_image",
                 $"'{text}' is neither a local path (absolute, or dir:/path) nor an image reference ([host[:port]/]repository[:tag][@sha256:…]): {error}");
         }
 
         RegistryRecord? registry = null;
         if (request.RegistryId is { Length: > 0 } registryId)
         {
-            registry = Registries.Find(registryId) ?? throw ApiException.Validation("registry_id", $"Registry '{registryId}' not found");
+            registry = Registries.Find(registryId) ?? throw new InvalidRequestException("registry_id", $"Registry '{registryId}' not found");
             string host = registry.Host;
             bool explicitHost = image!.Registry != ImageReference.DockerHub || text.StartsWith("docker.io/", StringComparison.Ordinal);
             if (!explicitHost && host != ImageReference.DockerHub && ImageReference.TryParse(host + "/" + text, out var onRegistry, out _))
@@ -45,7 +45,7 @@ internal sealed partial class SnapshotStore
             }
             else if (image.Registry != host)
             {
-                throw ApiException.Validation("registry_id",
+                throw new InvalidRequestException("registry_id",
                     $"Registry '{registry.Name}' is for {host}, but docker_image is on {image.Registry}; credentials are only sent to their own registry");
             }
         }

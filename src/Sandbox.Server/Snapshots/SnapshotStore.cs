@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Diagnostics;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Runtime;
 
 namespace Sandbox.Server.Snapshots;
@@ -196,15 +196,15 @@ internal sealed partial class SnapshotStore
         ValidateName(request.Name);
         if (string.IsNullOrWhiteSpace(request.DockerImage))
         {
-            throw ApiException.Validation("docker_image", "docker_image is required");
+            throw new InvalidRequestException("docker_image", "docker_image is required");
         }
 
         if (request.FsCapacityBytes < 0)
         {
-            throw ApiException.Validation("fs_capacity_bytes", "fs_capacity_bytes must be >= 0");
+            throw new InvalidRequestException("fs_capacity_bytes", "fs_capacity_bytes must be >= 0");
         }
 
-        ValidateRunConfig(request.RunConfig, "run_config");
+        RunConfigs.Validate(request.RunConfig, "run_config");
         if (!SnapshotImporter.IsLocalSource(request.DockerImage))
         {
             return CreateFromRegistry(request);
@@ -212,14 +212,14 @@ internal sealed partial class SnapshotStore
 
         if (request.RegistryId is not null)
         {
-            throw ApiException.Validation("registry_id", "registry_id applies to registry images only; docker_image names a local folder or archive");
+            throw new InvalidRequestException("registry_id", "registry_id applies to registry images only; docker_image names a local folder or archive");
         }
 
         var source = SnapshotImporter.ResolveSource(request.DockerImage);
         string full = Path.GetFullPath(source.Path).TrimEnd('/') + "/";
         if (full.StartsWith(_data.Root.TrimEnd('/') + "/", StringComparison.Ordinal) || _data.Root.StartsWith(full, StringComparison.Ordinal))
         {
-            throw ApiException.Validation("docker_image", "docker_image must not point into (or contain) the sandbox server's data directory: it holds other sandboxes' files");
+            throw new InvalidRequestException("docker_image", "docker_image must not point into (or contain) the sandbox server's data directory: it holds other sandboxes' files");
         }
 
         var now = _time.GetUtcNow();
@@ -309,7 +309,7 @@ internal sealed partial class SnapshotStore
         {
             if (_snapshots.Values.Any(s => s.Name == record.Name && s.Status != SnapshotStatus.Failed))
             {
-                throw ApiException.Structured(409, "Conflict", $"Snapshot name '{record.Name}' already in use");
+                throw new ConflictException($"Snapshot name '{record.Name}' already in use");
             }
 
             Directory.CreateDirectory(_data.SnapshotDirectory(record.Id));
@@ -320,22 +320,22 @@ internal sealed partial class SnapshotStore
     /// <summary>Deletes a snapshot unless boxes or other snapshots are built on it.</summary>
     public void Delete(string idOrName, Func<string, bool> usedByBox)
     {
-        var record = Find(idOrName) ?? throw ApiException.SnapshotNotFound(idOrName);
+        var record = Find(idOrName) ?? throw NotFoundException.Snapshot(idOrName);
         if ((record.Kind == SnapshotKind.Host && record.Layers.Count == 0) || record.Id == Default.Id)
         {
-            throw ApiException.Structured(409, "Conflict", "The built-in 'default' snapshot cannot be deleted");
+            throw new ConflictException("The built-in 'default' snapshot cannot be deleted");
         }
 
         string layerPrefix = _data.SnapshotDirectory(record.Id) + Path.DirectorySeparatorChar;
         if (_snapshots.Values.Any(s => s.Id != record.Id && (s.Layers.Any(l => l.StartsWith(layerPrefix, StringComparison.Ordinal))
             || (s.RootfsPath?.StartsWith(layerPrefix, StringComparison.Ordinal) ?? false))))
         {
-            throw ApiException.Structured(409, "Conflict", $"Snapshot '{record.Id}' is in use by other snapshots captured from it");
+            throw new ConflictException($"Snapshot '{record.Id}' is in use by other snapshots captured from it");
         }
 
         if (usedByBox(record.Id))
         {
-            throw ApiException.Structured(409, "Conflict", $"Snapshot '{record.Id}' is in use by existing sandboxes; delete them first");
+            throw new ConflictException($"Snapshot '{record.Id}' is in use by existing sandboxes; delete them first");
         }
 
         _snapshots.TryRemove(record.Id, out _);
@@ -346,20 +346,12 @@ internal sealed partial class SnapshotStore
     {
         if (string.IsNullOrWhiteSpace(name))
         {
-            throw ApiException.Validation("name", "name is required");
+            throw new InvalidRequestException("name", "name is required");
         }
 
         if (name.Length > 128 || name.Any(c => char.IsControl(c) || c == '/'))
         {
-            throw ApiException.Validation("name", "name must be at most 128 characters without '/' or control characters");
-        }
-    }
-
-    internal static void ValidateRunConfig(RunConfig? runConfig, string field)
-    {
-        if (runConfig?.WorkDir is { } dir && !dir.StartsWith('/'))
-        {
-            throw ApiException.Validation(field, "run_config.work_dir must be an absolute path");
+            throw new InvalidRequestException("name", "name must be at most 128 characters without '/' or control characters");
         }
     }
 

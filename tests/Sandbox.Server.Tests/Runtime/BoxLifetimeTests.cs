@@ -14,7 +14,7 @@ public sealed class BoxLifetimeTests
     private const string CgroupPids = "/sys/fs/cgroup/pids";
 
     private static async Task<List<Box>> CreateBoxesAsync(BoxManager manager, int count) =>
-        [.. await Task.WhenAll(Enumerable.Range(0, count).Select(_ => manager.CreateAsync(new CreateSandboxRequest { WaitForReady = true }, CancellationToken.None)))];
+        [.. await Task.WhenAll(Enumerable.Range(0, count).Select(_ => manager.CreateAsync(new BoxCreateParameters { WaitForReady = true }, CancellationToken.None)))];
 
     private static async Task AssertAliveAsync(BoxManager manager, IEnumerable<Box> boxes, string when)
     {
@@ -35,7 +35,7 @@ public sealed class BoxLifetimeTests
         var starts = new List<Task<Box>>();
         var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
         {
-            var start = manager.CreateAsync(new CreateSandboxRequest { WaitForReady = true }, CancellationToken.None);
+            var start = manager.CreateAsync(new BoxCreateParameters { WaitForReady = true }, CancellationToken.None);
             lock (starts)
             {
                 starts.Add(start);

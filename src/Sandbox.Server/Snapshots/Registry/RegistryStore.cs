@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
+using Sandbox.Server.Errors;
 
 namespace Sandbox.Server.Snapshots.Registry;
 
@@ -48,7 +48,7 @@ internal sealed class RegistryStore
         _registries.TryGetValue(idOrName, out var byId) ? byId : _registries.Values.FirstOrDefault(r => r.Name == idOrName);
 
     public RegistryRecord Get(string idOrName) =>
-        Find(idOrName) ?? throw ApiException.Structured(404, "NotFound", $"Registry '{idOrName}' not found");
+        Find(idOrName) ?? throw NotFoundException.Registry(idOrName);
 
     public IReadOnlyList<RegistryRecord> List() => [.. _registries.Values.OrderBy(r => r.CreatedAt)];
 
@@ -72,7 +72,7 @@ internal sealed class RegistryStore
         {
             if (Find(name) is not null)
             {
-                throw ApiException.Structured(409, "Conflict", $"Registry name '{name}' already in use");
+                throw new ConflictException($"Registry name '{name}' already in use");
             }
 
             Write(record);
@@ -101,7 +101,7 @@ internal sealed class RegistryStore
             };
             if (updated.Name != current.Name && Find(updated.Name) is not null)
             {
-                throw ApiException.Structured(409, "Conflict", $"Registry name '{updated.Name}' already in use");
+                throw new ConflictException($"Registry name '{updated.Name}' already in use");
             }
 
             Write(updated);
@@ -147,7 +147,7 @@ internal sealed class RegistryStore
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 128 || name.Any(c => char.IsControl(c) || c == '/'))
         {
-            throw ApiException.Validation("name", "name is required: at most 128 characters without '/' or control characters");
+            throw new InvalidRequestException("name", "name is required: at most 128 characters without '/' or control characters");
         }
 
         return name;
@@ -157,13 +157,13 @@ internal sealed class RegistryStore
     {
         if (string.IsNullOrWhiteSpace(url))
         {
-            throw ApiException.Validation("url", "url is required (e.g. https://registry.example.com or 127.0.0.1:5000)");
+            throw new InvalidRequestException("url", "url is required (e.g. https://registry.example.com or 127.0.0.1:5000)");
         }
 
         var endpoint = RegistryEndpoint.Parse(url);
         if (endpoint.Scheme is not ("http" or "https") || endpoint.Host.Length == 0 || url.Any(char.IsWhiteSpace))
         {
-            throw ApiException.Validation("url", $"url '{url}' is not a registry address (https://host[:port] or host[:port])");
+            throw new InvalidRequestException("url", $"url '{url}' is not a registry address (https://host[:port] or host[:port])");
         }
 
         return url.Trim();
@@ -173,17 +173,17 @@ internal sealed class RegistryStore
     {
         if (request.AuthType is { } type && type != "DOCKER_CONFIG")
         {
-            throw ApiException.Validation("auth_type", $"auth_type '{type}' is not supported by the local sandbox server (it has no cloud identity); use DOCKER_CONFIG with username and password");
+            throw new InvalidRequestException("auth_type", $"auth_type '{type}' is not supported by the local sandbox server (it has no cloud identity); use DOCKER_CONFIG with username and password");
         }
 
         if (request.AwsRoleArn is not null)
         {
-            throw ApiException.Validation("aws_role_arn", "aws_role_arn is not supported by the local sandbox server");
+            throw new InvalidRequestException("aws_role_arn", "aws_role_arn is not supported by the local sandbox server");
         }
 
         if (string.IsNullOrEmpty(request.Username) != string.IsNullOrEmpty(request.Password) && request.Username is not null && request.Password is not null)
         {
-            throw ApiException.Validation(string.IsNullOrEmpty(request.Username) ? "username" : "password", "username and password go together");
+            throw new InvalidRequestException(string.IsNullOrEmpty(request.Username) ? "username" : "password", "username and password go together");
         }
     }
 }
