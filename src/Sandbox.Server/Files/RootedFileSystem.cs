@@ -7,14 +7,16 @@ namespace Sandbox.Server.Files;
 /// File operations confined to a root directory: every path is resolved by the kernel with
 /// <c>openat2(RESOLVE_IN_ROOT)</c>, so <c>..</c> and symbolic links (absolute or relative) can never leave the root.
 /// </summary>
-/// <remarks>Paths are never handed to a shell. Thread-safe: each call opens its own descriptors.</remarks>
-internal sealed class RootedFileSystem : IDisposable
+/// <remarks>
+/// Paths are never handed to a shell. Thread-safe: each call opens its own descriptors. Atomic replacement (uploads) is
+/// in <c>RootedFileSystem.Replace.cs</c>; removing trees in <see cref="FileTree"/>.
+/// </remarks>
+internal sealed partial class RootedFileSystem : IDisposable
 {
     private const ulong InRoot = LibC.RESOLVE_IN_ROOT | LibC.RESOLVE_NO_MAGICLINKS;
     private const ulong Beneath = LibC.RESOLVE_BENEATH | LibC.RESOLVE_NO_SYMLINKS | LibC.RESOLVE_NO_MAGICLINKS;
     private const int MaxNameBytes = 255;
     private const int MaxPathBytes = 4096;
-    private const int RemoveBatch = 4096;
     private readonly SafeFileHandle _root;
     private readonly int? _owner;
 
@@ -154,118 +156,6 @@ internal sealed class RootedFileSystem : IDisposable
         return handle;
     }
 
-    /// <summary>
-    /// Starts replacing the regular file at <paramref name="path"/> (created with its parents when missing): the content
-    /// goes to a new temporary file in the same directory, which <see cref="PendingFile.Commit"/> renames over the
-    /// target. Until then the old file is untouched, and disposing an uncommitted file removes the temporary one.
-    /// A final symbolic link is followed (inside the root) like a plain write would; the old file's mode and owner are
-    /// kept. Directories, FIFOs, sockets and devices are refused.
-    /// </summary>
-    public PendingFile CreateReplacement(string path)
-    {
-        string target = FollowFinalSymlinks(path);
-        var parent = OpenParent(target, create: true, out string name);
-        try
-        {
-            int parentFd = (int)parent.DangerousGetHandle();
-            uint mode = 0x1A4; // 0644
-            FileStatus? existing = null;
-            if (LibC.Statx(parentFd, name, LibC.AT_SYMLINK_NOFOLLOW, out var status) == 0)
-            {
-                if (status.IsDirectory)
-                {
-                    throw new BoxFileException(BoxFileError.IsDirectory, $"Is a directory: '{path}'");
-                }
-
-                if (!status.IsRegularFile && !status.IsSymlink)
-                {
-                    throw new BoxFileException(BoxFileError.NotRegularFile, $"Not a regular file (FIFO, socket or device): '{path}'");
-                }
-
-                if (status.IsRegularFile)
-                {
-                    existing = status;
-                    mode = (uint)(status.Mode & 0xFFF);
-                }
-            }
-
-            string stem = name.Length > 200 ? name[..200] : name;
-            for (int attempt = 0; ; attempt++)
-            {
-                string temp = "." + stem + ".upload-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
-                int fd = Creating(() => LibC.OpenAt2(parentFd, temp, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_NOCTTY, 0x180 /* 0600 until committed */, Beneath));
-                if (fd < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EEXIST && attempt < 8)
-                    {
-                        continue;
-                    }
-
-                    throw FileSystemErrors.FromErrno(errno, "create", path);
-                }
-
-                var handle = new SafeFileHandle(fd, ownsHandle: true);
-                if (existing is { } old)
-                {
-                    LibC.Fchown(fd, (int)old.Uid, (int)old.Gid);
-                }
-                else if (_owner is { } owner)
-                {
-                    LibC.Fchown(fd, owner, owner); // a new file of the box belongs to box root, not host root
-                }
-
-                LibC.Fchmod(fd, mode);
-                var pending = new PendingFile(parent, temp, name, handle, path, _owner);
-                parent = null;
-                return pending;
-            }
-        }
-        finally
-        {
-            parent?.Dispose();
-        }
-    }
-
-    /// <summary>Resolves symbolic links in the final component (inside the root; at most 40, like the kernel).</summary>
-    private string FollowFinalSymlinks(string path)
-    {
-        for (int hops = 0; hops < 40; hops++)
-        {
-            string relative = Relative(path).TrimEnd('/');
-            int slash = relative.LastIndexOf('/');
-            string name = slash < 0 ? relative : relative[(slash + 1)..];
-            string parentPath = slash < 0 ? "/" : "/" + relative[..slash];
-            if (name is "." or ".." or "")
-            {
-                return path;
-            }
-
-            int parentFd = LibC.OpenAt2(RootFd, Relative(parentPath), LibC.O_PATH | LibC.O_DIRECTORY, 0, InRoot);
-            if (parentFd < 0)
-            {
-                return path;
-            }
-
-            try
-            {
-                if (LibC.Statx(parentFd, name, LibC.AT_SYMLINK_NOFOLLOW, out var status) != 0 || !status.IsSymlink
-                    || LibC.ReadLinkAt(parentFd, name) is not { Length: > 0 } link)
-                {
-                    return path;
-                }
-
-                path = link.StartsWith('/') ? link : parentPath.TrimEnd('/') + "/" + link;
-            }
-            finally
-            {
-                LibC.Close(parentFd);
-            }
-        }
-
-        throw new BoxFileException(BoxFileError.PermissionDenied, $"Too many levels of symbolic links: '{path}'");
-    }
-
     /// <summary><c>mkdir -p</c> inside the root.</summary>
     public void CreateDirectories(string path, uint mode = 0x1ED /* 0755 */)
     {
@@ -340,7 +230,7 @@ internal sealed class RootedFileSystem : IDisposable
     public void RemoveAll(string path)
     {
         using var parent = OpenParent(path, create: false, out string name);
-        RemoveEntry((int)parent.DangerousGetHandle(), name);
+        FileTree.RemoveEntry((int)parent.DangerousGetHandle(), name);
     }
 
     /// <summary>Removes everything inside a directory (an opaque-whiteout), keeping the directory itself.</summary>
@@ -361,151 +251,9 @@ internal sealed class RootedFileSystem : IDisposable
             int fd = (int)dir.DangerousGetHandle();
             foreach (var (child, _) in LibC.ListDirectory(fd))
             {
-                RemoveEntry(fd, child);
+                FileTree.RemoveEntry(fd, child);
             }
         }
-    }
-
-    /// <summary>
-    /// Removes one entry of <paramref name="parentFd"/>, a whole tree when it is a directory, without recursion: the
-    /// entries of a non-empty subdirectory are moved up into the directory being emptied (renames inside the tree
-    /// being removed), so any depth is removed with two descriptors and a constant amount of stack.
-    /// </summary>
-    private static void RemoveEntry(int parentFd, string name)
-    {
-        if (LibC.UnlinkAt(parentFd, name, 0) == 0)
-        {
-            return;
-        }
-
-        int errno = Marshal.GetLastPInvokeError();
-        if (errno == LibC.ENOENT)
-        {
-            return;
-        }
-
-        if (errno != LibC.EISDIR && errno != LibC.EPERM)
-        {
-            throw FileSystemErrors.FromErrno(errno, "remove", name);
-        }
-
-        int dirFd = LibC.OpenAt2(parentFd, name, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW, 0, Beneath);
-        if (dirFd < 0)
-        {
-            throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "remove", name);
-        }
-
-        try
-        {
-            EmptyDirectory(dirFd, name);
-        }
-        finally
-        {
-            LibC.Close(dirFd);
-        }
-
-        if (LibC.UnlinkAt(parentFd, name, LibC.AT_REMOVEDIR) != 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            if (errno != LibC.ENOENT)
-            {
-                throw FileSystemErrors.FromErrno(errno, "remove", name);
-            }
-        }
-    }
-
-    private static void EmptyDirectory(int dirFd, string name)
-    {
-        long hoisted = 0;
-        while (true)
-        {
-            var batch = LibC.ListDirectory(dirFd, RemoveBatch);
-            if (batch.Count == 0)
-            {
-                return;
-            }
-
-            bool progress = false;
-            foreach (var (child, _) in batch)
-            {
-                if (LibC.UnlinkAt(dirFd, child, 0) == 0 || Marshal.GetLastPInvokeError() == LibC.ENOENT)
-                {
-                    progress = true;
-                    continue;
-                }
-
-                if (LibC.UnlinkAt(dirFd, child, LibC.AT_REMOVEDIR) == 0)
-                {
-                    progress = true;
-                    continue;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LibC.ENOENT)
-                {
-                    progress = true;
-                    continue;
-                }
-
-                if (errno is not (LibC.ENOTEMPTY or LibC.EEXIST))
-                {
-                    throw FileSystemErrors.FromErrno(errno, "remove", name + "/" + child);
-                }
-
-                progress |= Hoist(dirFd, child, ref hoisted);
-            }
-
-            if (!progress)
-            {
-                throw new BoxFileException(BoxFileError.Other, $"remove failed: '{name}' could not be emptied");
-            }
-        }
-    }
-
-    /// <summary>Moves the entries of the subdirectory <paramref name="child"/> into <paramref name="dirFd"/> under fresh names.</summary>
-    private static bool Hoist(int dirFd, string child, ref long hoisted)
-    {
-        int subFd = LibC.OpenAt2(dirFd, child, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW, 0, Beneath);
-        if (subFd < 0)
-        {
-            throw FileSystemErrors.FromErrno(Marshal.GetLastPInvokeError(), "remove", child);
-        }
-
-        bool moved = false;
-        try
-        {
-            foreach (var (grandchild, _) in LibC.ListDirectory(subFd, RemoveBatch))
-            {
-                while (true)
-                {
-                    string fresh = ".rm-" + (hoisted++).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-                    if (LibC.RenameAt2(subFd, grandchild, dirFd, fresh, LibC.RENAME_NOREPLACE) == 0)
-                    {
-                        moved = true;
-                        break;
-                    }
-
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EEXIST)
-                    {
-                        continue;
-                    }
-
-                    if (errno == LibC.ENOENT)
-                    {
-                        break;
-                    }
-
-                    throw FileSystemErrors.FromErrno(errno, "remove", child + "/" + grandchild);
-                }
-            }
-        }
-        finally
-        {
-            LibC.Close(subFd);
-        }
-
-        return moved;
     }
 
     public void CreateSymlink(string path, string target)

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sandbox.Client;
+using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;
-using Sandbox.Server.Snapshots;
 
 namespace Sandbox.Server;
 
@@ -137,7 +137,7 @@ public sealed class LocalSandboxServer : IAsyncDisposable
             await _app.DisposeAsync().ConfigureAwait(false);
             if (_state.OwnsDataDirectory)
             {
-                SnapshotImporter.DeleteTree(_state.Data.Root);
+                FileTree.Delete(_state.Data.Root);
             }
         }
     }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Sandbox.Server.Snapshots;
+using Sandbox.Server.Files;
 
 namespace Sandbox.Server.Runtime;
 
@@ -27,7 +27,7 @@ internal sealed class BoxDiskProvisioner
         string disk = _data.BoxDisk(record.Id);
         if (!record.Persistent && Directory.Exists(disk))
         {
-            SnapshotImporter.DeleteTree(disk);
+            FileTree.Delete(disk);
         }
 
         // Every box gets a disk of its own (a sparse ext4 image) so no box can fill the host disk: its requested

@@ -91,7 +91,7 @@ internal sealed class BoxManager : IAsyncDisposable
             RunConfig = request.RunConfig,
             Persistent = request.Persistent,
         };
-        record.UnenforcedLimits = UnenforcedFor(record);
+        record.UnenforcedLimits = _host.UnenforcedLimitsFor(record.FsCapacityBytes is not null);
         var box = new Box(record, _time);
         lock (_registry.NamesGate)
         {
@@ -158,32 +158,6 @@ internal sealed class BoxManager : IAsyncDisposable
         }
 
         return snapshot;
-    }
-
-    private List<string> UnenforcedFor(BoxRecord record)
-    {
-        var list = new List<string>();
-        if (!_host.Memory)
-        {
-            list.Add(HostCapabilities.MemoryLimit);
-        }
-
-        if (!_host.Cpu)
-        {
-            list.Add(HostCapabilities.CpuLimit);
-        }
-
-        if (!_host.Pids)
-        {
-            list.Add(HostCapabilities.PidsLimit);
-        }
-
-        if (record.FsCapacityBytes is not null && !_host.LoopDisks)
-        {
-            list.Add(HostCapabilities.FsCapacityLimit);
-        }
-
-        return list;
     }
 
     private static Dictionary<string, string>? MergeLabels(Dictionary<string, string>? snapshot, IReadOnlyDictionary<string, string>? request)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Sandbox.Server.Diagnostics;
-using Sandbox.Server.Snapshots;
+using Sandbox.Server.Files;
 
 namespace Sandbox.Server.Runtime;
 
@@ -106,7 +106,7 @@ internal sealed class BoxTeardown
         // A second pass picks up anything written while the first ran (a last metadata write racing the delete).
         for (int attempt = 0; attempt < 3 && Directory.Exists(directory); attempt++)
         {
-            SnapshotImporter.DeleteTree(directory);
+            FileTree.Delete(directory);
         }
 
         if (Directory.Exists(directory))

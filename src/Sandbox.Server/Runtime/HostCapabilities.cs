@@ -170,4 +170,19 @@ internal sealed class HostCapabilities
 
         return null;
     }
+
+    /// <summary>
+    /// The limits of one box this host cannot enforce (the box's <c>unenforced_limits</c>): <see cref="UnenforcedLimits"/>
+    /// with the disk capacity last, and only when the box has one.
+    /// </summary>
+    public List<string> UnenforcedLimitsFor(bool wantsFsCapacity)
+    {
+        var list = UnenforcedLimits.Where(l => l != FsCapacityLimit).ToList();
+        if (wantsFsCapacity && !LoopDisks)
+        {
+            list.Add(FsCapacityLimit);
+        }
+
+        return list;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
@@ -63,7 +62,14 @@ internal sealed class SnapshotImporter
     {
         if (!source.IsArchive)
         {
-            await CopyTreeAsync(source.Path, rootfs, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await FileTree.CopyAsync(source.Path, rootfs, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new SnapshotImportException(e.Message);
+            }
             return null;
         }
 
@@ -84,7 +90,7 @@ internal sealed class SnapshotImporter
         }
         finally
         {
-            DeleteTree(staging);
+            FileTree.Delete(staging);
         }
     }
 
@@ -354,40 +360,5 @@ internal sealed class SnapshotImporter
         }
 
         return string.Join('/', parts);
-    }
-
-    /// <summary>Copies a tree preserving modes, owners, links, xattrs and overlay whiteouts (<c>cp -a</c>).</summary>
-    public static async Task CopyTreeAsync(string source, string destination, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(destination);
-        var psi = new ProcessStartInfo("cp") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (string arg in (string[])["-a", "--reflink=auto", "--", source.TrimEnd('/') + "/.", destination])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi) ?? throw new SnapshotImportException("cp could not be started");
-        string stderr = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            throw new SnapshotImportException($"Copying '{source}' failed: {stderr.Trim()}");
-        }
-    }
-
-    /// <summary>Removes a tree without following symlinks (best effort).</summary>
-    public static void DeleteTree(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                using var parent = RootedFileSystem.Open(Path.GetDirectoryName(path)!);
-                parent.RemoveAll("/" + Path.GetFileName(path));
-            }
-        }
-        catch (IOException)
-        {
-        }
     }
 }

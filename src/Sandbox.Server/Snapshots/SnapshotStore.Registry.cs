@@ -1,6 +1,7 @@
 using Sandbox.Protocol;
 using Sandbox.Server.Diagnostics;
 using Sandbox.Server.Errors;
+using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;
 using Sandbox.Server.Snapshots.Registry;
 
@@ -94,14 +95,14 @@ internal sealed partial class SnapshotStore
             var pulledImage = await _puller.PullAsync(image, registry, rootfs, Progress, CancellationToken.None).ConfigureAwait(false);
             record.RunConfig = RunConfigs.Layer(pulledImage.RunConfig, requested);
             record.ImageDigest = pulledImage.Digest;
-            record.FsUsedBytes = DirectorySize(rootfs);
+            record.FsUsedBytes = FileTree.Size(rootfs);
             record.StatusMessage = null;
             record.Status = SnapshotStatus.Ready;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Log.SnapshotBuildFailed(_logger, record.Id, e);
-            SnapshotImporter.DeleteTree(rootfs);
+            FileTree.Delete(rootfs);
             record.Status = SnapshotStatus.Failed;
             record.StatusMessage = e is SnapshotImportException ? $"Pull of {image} failed: {e.Message}" : $"Pull of {image} failed: {e.GetType().Name}: {e.Message}";
         }

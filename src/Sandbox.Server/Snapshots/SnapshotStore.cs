@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Sandbox.Protocol;
 using Sandbox.Server.Diagnostics;
 using Sandbox.Server.Errors;
+using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;
 
 namespace Sandbox.Server.Snapshots;
@@ -246,7 +247,7 @@ internal sealed partial class SnapshotStore
                 var imageConfig = await _importer.ImportAsync(source, rootfs, CancellationToken.None).ConfigureAwait(false);
                 record.RunConfig = RunConfigs.Layer(imageConfig?.RunConfig, request.RunConfig);
                 record.ImageDigest = imageConfig?.Digest;
-                record.FsUsedBytes = DirectorySize(rootfs);
+                record.FsUsedBytes = FileTree.Size(rootfs);
                 record.Status = SnapshotStatus.Ready;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -286,10 +287,10 @@ internal sealed partial class SnapshotStore
         string layer = Path.Combine(_data.SnapshotDirectory(record.Id), "layer");
         try
         {
-            await SnapshotImporter.CopyTreeAsync(upperRoot, layer, cancellationToken).ConfigureAwait(false);
+            await FileTree.CopyAsync(upperRoot, layer, cancellationToken).ConfigureAwait(false);
             afterCopy?.Invoke(layer);
             record.Layers = [layer, .. parent.Layers];
-            record.FsUsedBytes = DirectorySize(layer) + (parent.FsUsedBytes ?? 0);
+            record.FsUsedBytes = FileTree.Size(layer) + (parent.FsUsedBytes ?? 0);
             record.Status = SnapshotStatus.Ready;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -339,7 +340,7 @@ internal sealed partial class SnapshotStore
         }
 
         _snapshots.TryRemove(record.Id, out _);
-        _ = Task.Run(() => SnapshotImporter.DeleteTree(_data.SnapshotDirectory(record.Id)));
+        _ = Task.Run(() => FileTree.Delete(_data.SnapshotDirectory(record.Id)));
     }
 
     internal static void ValidateName(string name)
@@ -352,19 +353,6 @@ internal sealed partial class SnapshotStore
         if (name.Length > 128 || name.Any(c => char.IsControl(c) || c == '/'))
         {
             throw new InvalidRequestException("name", "name must be at most 128 characters without '/' or control characters");
-        }
-    }
-
-    internal static long DirectorySize(string path)
-    {
-        try
-        {
-            return new DirectoryInfo(path).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true })
-                .Sum(f => f.Length);
-        }
-        catch (IOException)
-        {
-            return 0;
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Sandbox.Server.Files;
 
 namespace Sandbox.Server.Snapshots.Default;
 
@@ -158,8 +159,8 @@ internal static class DebianRootfs
         }
 
         string staging = final + ".building";
-        SnapshotImporter.DeleteTree(staging);
-        SnapshotImporter.DeleteTree(final);
+        FileTree.Delete(staging);
+        FileTree.Delete(final);
         var watch = Stopwatch.StartNew();
         progress($"sandbox-server: building the default snapshot (Debian {suite}: python3 with numpy/pandas/matplotlib, nodejs, git, curl, build-essential) into {final}. First time only; this takes a few minutes.");
         var psi = new ProcessStartInfo("/usr/bin/mmdebstrap")
@@ -188,7 +189,7 @@ internal static class DebianRootfs
         string log = (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false));
         if (process.ExitCode != 0)
         {
-            SnapshotImporter.DeleteTree(staging);
+            FileTree.Delete(staging);
             string tail = string.Join('\n', log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(15));
             throw new SnapshotImportException($"Building the default snapshot with mmdebstrap failed (exit {process.ExitCode}; mirror {string.Join(", ", sources)}):\n{tail}");
         }
