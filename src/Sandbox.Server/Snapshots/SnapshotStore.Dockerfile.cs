@@ -1,4 +1,4 @@
-using Sandbox.Server.Api;
+using Sandbox.Server.Errors;
 
 namespace Sandbox.Server.Snapshots;
 
@@ -13,7 +13,7 @@ internal sealed partial class SnapshotStore
         {
             if (_snapshots.Values.Any(s => s.Id != record.Id && s.Name == name && s.Status != Protocol.SnapshotStatus.Failed))
             {
-                throw ApiException.Structured(409, "Conflict", $"Snapshot name '{name}' already in use");
+                throw new ConflictException($"Snapshot name '{name}' already in use");
             }
 
             record.Name = name;

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Commands;
+using Sandbox.Server.Errors;
 using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;
 using Sandbox.Server.Snapshots.Registry;
@@ -70,10 +70,10 @@ internal sealed class DockerfileBuilder
         SnapshotRecord? result = null;
         try
         {
-            buildBox = await _boxes.CreateAsync(new CreateSandboxRequest
+            buildBox = await _boxes.CreateAsync(new BoxCreateParameters
             {
                 Name = "dockerfile-build-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
-                SnapshotId = baseSnapshot.Id,
+                Snapshot = baseSnapshot.Id,
                 Vcpus = builder.Record.Vcpus,
                 MemBytes = builder.Record.MemBytes,
                 FsCapacityBytes = builder.Record.FsCapacityBytes,
@@ -101,7 +101,7 @@ internal sealed class DockerfileBuilder
                 {
                     throw new DockerfileBuildException(DockerfileBuildError.StepFailed, $"{name} failed with exit {e.ExitCode}: {e.Tail}");
                 }
-                catch (Exception e) when (e is BoxFileException or IOException or ApiException)
+                catch (Exception e) when (e is BoxFileException or IOException or DomainException)
                 {
                     throw new DockerfileBuildException(DockerfileBuildError.StepFailed, $"{name} failed: {e.Message}", e);
                 }
@@ -159,7 +159,7 @@ internal sealed class DockerfileBuilder
         {
             await _boxes.DeleteAsync(box, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ApiException)
+        catch (DomainException)
         {
             // already gone
         }
@@ -171,7 +171,7 @@ internal sealed class DockerfileBuilder
         {
             _boxes.Snapshots.Delete(id, _boxes.IsSnapshotInUse);
         }
-        catch (ApiException)
+        catch (DomainException)
         {
             // in use by something else now: it stays
         }
@@ -304,7 +304,7 @@ internal sealed class DockerfileBuilder
         {
             record = snapshots.CreateFromImage(new CreateSnapshotRequest { Name = name, DockerImage = image, RegistryId = registry?.Id });
         }
-        catch (ApiException e)
+        catch (DomainException e)
         {
             throw new DockerfileBuildException(DockerfileBuildError.BaseImage, $"line {from.Line}: FROM {image}: {e.Message}", e);
         }
@@ -414,8 +414,17 @@ internal sealed class DockerfileBuilder
     private async Task RunAsync(IReadOnlyList<string> argv, BuildState state, Box box, RunningBox running, Action<string> log, CancellationToken cancellationToken)
     {
         string command = "exec " + string.Join(' ', argv.Select(Quote));
-        var spec = CommandSpecBuilder.Build(box, running, _boxes, Guid.CreateVersion7().ToString("N"), command, "/bin/sh", env: null, cwd: null,
-            state.CommandRunConfig(), pty: false, closeStdin: true, timeoutSeconds: 0, idleTimeoutSeconds: -1, killOnDisconnect: false, ttlSeconds: 0);
+        var spec = CommandSpecBuilder.Build(box, running, _boxes, new CommandStartRequest
+        {
+            CommandId = Guid.CreateVersion7().ToString("N"),
+            Command = command,
+            Shell = "/bin/sh",
+            RunConfig = state.CommandRunConfig(),
+            CloseStdin = true,
+            TimeoutSeconds = 0,
+            IdleTimeoutSeconds = -1,
+            TtlSeconds = 0,
+        });
         var (session, _) = await _boxes.StartCommandAsync(box, running, spec, cancellationToken).ConfigureAwait(false);
         var tail = new StringBuilder();
         long stdout = 0, stderr = 0;

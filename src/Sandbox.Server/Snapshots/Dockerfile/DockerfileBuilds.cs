@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Sandbox.Protocol;
-using Sandbox.Server.Api;
 using Sandbox.Server.Commands;
+using Sandbox.Server.Errors;
+using Sandbox.Server.Files;
 using Sandbox.Server.Runtime;
 
 namespace Sandbox.Server.Snapshots.Dockerfile;
@@ -62,7 +63,7 @@ internal sealed partial class DockerfileBuilds
         var session = launcher.StartHostProcess(running, spec, psi, out var process, s =>
         {
             onFinished(s);
-            SnapshotImporter.DeleteTree(relayDir);
+            FileTree.Delete(relayDir);
         });
         var input = process.StandardInput;
         var cancel = new CancellationTokenSource();
@@ -147,7 +148,7 @@ internal sealed partial class DockerfileBuilds
             return false;
         }
 
-        SnapshotStore.ValidateRunConfig(runConfig, "run_config");
+        RunConfigs.Validate(runConfig, "run_config");
         _boxes.Snapshots.Rename(record, name);
         _built.TryRemove(tag, out _);
         if (fsCapacityBytes is { } capacity)
@@ -173,7 +174,7 @@ internal sealed partial class DockerfileBuilds
                 {
                     _boxes.Snapshots.Delete(built.SnapshotId, _boxes.IsSnapshotInUse);
                 }
-                catch (ApiException)
+                catch (DomainException)
                 {
                     // in use: it stays
                 }
