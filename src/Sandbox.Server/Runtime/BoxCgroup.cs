@@ -122,12 +122,17 @@ internal sealed class BoxCgroup
         return 0;
     }
 
-    /// <summary>Removes the groups (after the box's processes are gone). Best effort with a few retries.</summary>
+    /// <summary>
+    /// Removes the groups after the box's launcher has exited. A SIGKILLed process leaves its group only once the kernel
+    /// has finished its exit, which takes seconds on a loaded host, so each attempt kills what is still in the group and
+    /// retries for up to <see cref="RemovalBudget"/>; what is still there after that is removed by the next server start.
+    /// </summary>
     public async Task DeleteAsync()
     {
         foreach (string group in _groups)
         {
-            for (int attempt = 0; attempt < 20; attempt++)
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            for (int attempt = 0; ; attempt++)
             {
                 try
                 {
@@ -143,11 +148,19 @@ internal sealed class BoxCgroup
 
                     break;
                 }
+                catch (IOException) when (started.Elapsed < RemovalBudget)
+                {
+                    CommandCgroup.KillAll(_mode, group);
+                    await Task.Delay(Math.Min(25 << Math.Min(attempt, 4), 400)).ConfigureAwait(false);
+                }
                 catch (IOException)
                 {
-                    await Task.Delay(25).ConfigureAwait(false);
+                    break;
                 }
             }
         }
     }
+
+    /// <summary>How long removing a deleted box's groups may keep retrying.</summary>
+    internal static readonly TimeSpan RemovalBudget = TimeSpan.FromSeconds(30);
 }
