@@ -15,8 +15,9 @@ namespace Sandbox.Server.Commands;
 /// </summary>
 internal sealed class ExecutionSocket
 {
-    private const int MinChunkBytes = 64 * 1024;
-    private const int MaxChunkBytes = 512 * 1024;
+    // Larger frames cost more per byte, not less: at 512 KiB a frame no longer stays in the caches between reading the
+    // ring, escaping and sending it (measured: server CPU per MB ×4, client ×2 against 64 KiB).
+    private const int MaxChunkBytes = 64 * 1024;
     private const int MaxClientMessageBytes = 4 * 1024 * 1024;
     private static readonly byte[] StdoutType = System.Text.Encoding.UTF8.GetBytes(ExecutionFrameTypes.Stdout);
     private static readonly byte[] StderrType = System.Text.Encoding.UTF8.GetBytes(ExecutionFrameTypes.Stderr);
@@ -160,8 +161,6 @@ internal sealed class ExecutionSocket
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxChunkBytes);
         using var frames = new OutputFrameWriter();
-        var stdout = new FrameSizer();
-        var stderr = new FrameSizer();
         try
         {
             while (true)
@@ -172,8 +171,8 @@ internal sealed class ExecutionSocket
                 do
                 {
                     progress = false;
-                    (stdoutOffset, bool outSent) = await SendChunkAsync(session.Stdout, StdoutType, stdoutOffset, buffer, stdout, frames, cancellationToken).ConfigureAwait(false);
-                    (stderrOffset, bool errSent) = await SendChunkAsync(session.Stderr, StderrType, stderrOffset, buffer, stderr, frames, cancellationToken).ConfigureAwait(false);
+                    (stdoutOffset, bool outSent) = await SendChunkAsync(session.Stdout, StdoutType, stdoutOffset, buffer, frames, cancellationToken).ConfigureAwait(false);
+                    (stderrOffset, bool errSent) = await SendChunkAsync(session.Stderr, StderrType, stderrOffset, buffer, frames, cancellationToken).ConfigureAwait(false);
                     progress = outSent || errSent;
                     attachment.Advance(stdoutOffset, stderrOffset);
                 }
@@ -198,16 +197,15 @@ internal sealed class ExecutionSocket
         }
     }
 
-    private async Task<(long Offset, bool Sent)> SendChunkAsync(OutputBuffer output, byte[] type, long offset, byte[] buffer, FrameSizer sizer,
+    private async Task<(long Offset, bool Sent)> SendChunkAsync(OutputBuffer output, byte[] type, long offset, byte[] buffer,
         OutputFrameWriter frames, CancellationToken cancellationToken)
     {
-        int count = output.Read(offset, buffer.AsSpan(0, sizer.Limit), out long actual, out bool completed);
+        int count = output.Read(offset, buffer.AsSpan(0, MaxChunkBytes), out long actual, out bool completed);
         if (count == 0)
         {
             return (Math.Max(offset, actual), false);
         }
 
-        sizer.Observe(count);
         int skip = actual > offset ? Utf8Chunker.LeadingContinuationBytes(buffer.AsSpan(0, count)) : 0;
         var span = buffer.AsSpan(skip, count - skip);
         bool atEnd = completed && actual + count >= output.End;
@@ -220,18 +218,6 @@ internal sealed class ExecutionSocket
         var frame = frames.Write(type, span[..length], actual + skip);
         await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         return (actual + skip + length, true);
-    }
-
-    /// <summary>
-    /// The size of the next output frame of one stream: small while output trickles in (a frame per write, at once),
-    /// doubling up to <see cref="MaxChunkBytes"/> while every frame comes out full (the command produces faster than
-    /// frames are sent, so fewer, larger frames cost less per byte), and back to the start once the client caught up.
-    /// </summary>
-    private sealed class FrameSizer
-    {
-        public int Limit { get; private set; } = MinChunkBytes;
-
-        public void Observe(int read) => Limit = read >= Limit ? Math.Min(Limit * 2, MaxChunkBytes) : MinChunkBytes;
     }
 
     private async Task ReceiveLoopAsync(CommandSession session, CancellationTokenSource clientGone)
