@@ -9,7 +9,7 @@ namespace Sandbox.Benchmarks.Server;
 /// is installed, the same scenario through it, interleaved): command round trip, command throughput, stdout streaming,
 /// file transfer, create bursts and delete, idle box footprint. Runs against the standalone server as its own process.
 /// A Stopwatch harness with repeated runs and percentiles: BenchmarkDotNet's process-per-benchmark model does not fit a
-/// live server on 2 cores (the frame encoding micro-benchmarks use BenchmarkDotNet: the <c>framing</c> suite).
+/// live server on 2 cores.
 /// </summary>
 internal static class PerfBenchmarks
 {
