@@ -102,6 +102,23 @@ internal sealed class RunningBox : IAsyncDisposable
             await Cgroup.DeleteAsync().ConfigureAwait(false);
         }
 
+        // Process.Dispose leaves the redirected pipes to the finalizer; close them now so no descriptor outlives the box.
+        CloseLauncherPipes();
         _launcher.Dispose();
+    }
+
+    private void CloseLauncherPipes()
+    {
+        IDisposable[] pipes = [_launcher.StandardInput, _launcher.StandardOutput, _launcher.StandardError];
+        foreach (var pipe in pipes)
+        {
+            try
+            {
+                pipe.Dispose();
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+            {
+            }
+        }
     }
 }

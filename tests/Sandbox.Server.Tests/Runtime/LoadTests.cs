@@ -124,6 +124,46 @@ public sealed class LoadTests
         Assert.True(after.Threads <= baseline.Threads + 8, $"threads: {baseline.Threads} before, {after.Threads} after 200 commands");
     }
 
+    [Fact]
+    public async Task CreatingAndDeletingBoxes_LeavesNoPipeDescriptorsInTheServer()
+    {
+        await using var server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions { Configure = o => o.WarmBoxes = 0 });
+        using var client = server.CreateClient();
+        var manager = server.Services.GetRequiredService<Sandbox.Server.Runtime.BoxManager>();
+        await using (var warm = await client.CreateSandboxAsync())
+        {
+            await warm.RunAsync("echo warm");
+        }
+
+        await manager.WhenTeardownsDoneAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        int before = PipeDescriptors();
+
+        const int boxes = 12;
+        for (int i = 0; i < boxes; i++)
+        {
+            await using var box = await client.CreateSandboxAsync();
+            Assert.Equal("ok\n", (await box.RunAsync("echo ok")).Stdout);
+        }
+
+        await manager.WhenTeardownsDoneAsync().WaitAsync(TimeSpan.FromMinutes(2));
+
+        // No garbage collection is forced: the box launcher's pipes must be closed by the teardown, not by finalizers.
+        int after = PipeDescriptors();
+        Assert.True(after <= before + 3, $"pipe descriptors: {before} before, {after} after {boxes} boxes created and deleted");
+    }
+
+    private static int PipeDescriptors() => Directory.GetFiles("/proc/self/fd").Count(fd =>
+    {
+        try
+        {
+            return new FileInfo(fd).LinkTarget?.StartsWith("pipe:", StringComparison.Ordinal) == true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    });
+
     private sealed record Snapshot(int Fds, int Threads, List<string> Children, List<string> Mounts, List<string> LoopDevices)
     {
         /// <summary>Takes a snapshot, waiting (up to a minute) for idle pool threads and connections to wind down towards <paramref name="target"/>.</summary>
