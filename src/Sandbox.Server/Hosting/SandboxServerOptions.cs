@@ -68,9 +68,30 @@ public sealed class SandboxServerOptions
 
     /// <summary>
     /// Boxes of the default snapshot kept started and unnamed, handed out by create calls that fit them (default snapshot,
-    /// no fs capacity, no proxy config, persistent) so creating a box does not wait for its namespaces. 0 disables.
+    /// no fs capacity, no proxy config, persistent) so creating a box does not wait for its namespaces. The floor of the
+    /// warm pool, which grows with recent demand up to <see cref="WarmBoxesMax"/>. 0 disables the pool entirely.
     /// </summary>
     public int WarmBoxes { get; set; } = 2;
+
+    /// <summary>
+    /// Most warm boxes kept when create calls come faster (the pool grows to the creates of the last
+    /// <see cref="WarmBoxesDemandWindow"/>, see <c>Runtime/WarmPoolSizer</c>). Below <see cref="WarmBoxes"/> it counts as
+    /// <see cref="WarmBoxes"/> (a fixed pool). The pool also stops growing while the host has less than a tenth of its
+    /// memory (at least 512 MiB) available.
+    /// </summary>
+    public int WarmBoxesMax { get; set; } = 24;
+
+    /// <summary>How far back create calls count towards the warm pool's size; the pool starts shrinking one window after the last.</summary>
+    public TimeSpan WarmBoxesDemandWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>While the pool holds more warm boxes than recent demand asks for, one is given up per interval (an idle warm box costs memory).</summary>
+    public TimeSpan WarmBoxesShrinkInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Warm boxes started at once while the pool refills (more at once only makes each slower on a small host; create calls
+    /// that find no warm box start theirs outside this bound).
+    /// </summary>
+    public int WarmBoxesStartConcurrency { get; set; } = 2;
 
     /// <summary>
     /// What the <c>default</c> snapshot is: its own Debian root filesystem (the default; built once per machine from its

@@ -152,6 +152,104 @@ public sealed class LoadTests
         Assert.True(after <= before + 3, $"pipe descriptors: {before} before, {after} after {boxes} boxes created and deleted");
     }
 
+    [Fact]
+    public async Task WarmPool_GrowsAfterABurst_ServesTheNextBurstWarm_ThenShrinksBack_LeavingNothingBehind()
+    {
+        const int burst = 6;
+        await using var server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions
+        {
+            Configure = o =>
+            {
+                o.WarmBoxes = 1;
+                o.WarmBoxesMax = burst;
+                o.WarmBoxesDemandWindow = TimeSpan.FromSeconds(20);
+                o.WarmBoxesShrinkInterval = TimeSpan.FromMilliseconds(300);
+            },
+        });
+        using var client = server.CreateClient();
+        var manager = server.Services.GetRequiredService<Sandbox.Server.Runtime.BoxManager>();
+        var pool = server.Services.GetRequiredService<Sandbox.Server.Runtime.WarmBoxPool>();
+
+        // Warm-up, then the pool back at its floor of one ready box: the baseline.
+        await using (var warm = await client.CreateSandboxAsync())
+        {
+            await warm.RunAsync("true");
+        }
+
+        await WaitUntilAsync(() => pool.Ready == 1 && pool.Starting == 0 && pool.Target == 1, "the pool back at its floor", TimeSpan.FromSeconds(90));
+        await manager.WhenTeardownsDoneAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var baseline = await Snapshot.TakeSettledAsync(server, null);
+        int baselineGroups = BoxGroups().Count;
+
+        // A first burst finds one warm box; the rest start cold, and the demand raises the pool's target.
+        var used = new List<string>();
+        var first = new List<SandboxInstance>();
+        for (int i = 0; i < burst; i++)
+        {
+            first.Add(await client.CreateSandboxAsync());
+        }
+
+        used.AddRange(first.Select(b => b.Info.Id!));
+        Assert.Equal(burst, pool.Target);
+        foreach (var box in first)
+        {
+            await box.DeleteAsync();
+        }
+
+        // The pool refills to the burst's size; the same burst again is served entirely from it.
+        await WaitUntilAsync(() => pool.Ready == burst, $"{burst} warm boxes ready", TimeSpan.FromSeconds(120));
+        var ready = pool.ReadyIds.ToHashSet();
+        var second = new List<SandboxInstance>();
+        for (int i = 0; i < burst; i++)
+        {
+            var box = await client.CreateSandboxAsync();
+            second.Add(box);
+            Assert.Contains(box.Info.Id!, ready);
+            Assert.Equal("ok\n", (await box.RunAsync("echo ok")).Stdout);
+        }
+
+        used.AddRange(second.Select(b => b.Info.Id!));
+        foreach (var box in second)
+        {
+            await box.DeleteAsync();
+        }
+
+        // Without demand the pool shrinks back to its floor, one box at a time, and the boxes it gave up leave nothing.
+        await WaitUntilAsync(() => pool.Ready == 1 && pool.Starting == 0 && pool.Target == 1, "the pool to shrink back to one", TimeSpan.FromSeconds(120));
+        await manager.WhenTeardownsDoneAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var after = await Snapshot.TakeSettledAsync(server, baseline);
+        Assert.Empty(Snapshot.CgroupsOf(used));
+        Assert.Equal(baselineGroups, BoxGroups().Count);
+        Assert.Equal(baseline.Children.Count, after.Children.Count);
+        Assert.Equal(baseline.LoopDevices.Count, after.LoopDevices.Count);
+        Assert.Equal(baseline.Mounts.Count, after.Mounts.Count);
+        Assert.Single(Directory.GetDirectories(Path.Combine(server.DataDirectory, "boxes")));
+        Assert.True(after.Fds <= baseline.Fds + 10, $"descriptors: {baseline.Fds} before, {after.Fds} after the pool grew and shrank");
+    }
+
+    /// <summary>Box groups (any hierarchy) of the servers in this process.</summary>
+    private static List<string> BoxGroups()
+    {
+        string prefix = $"server-{Environment.ProcessId}-";
+        return [.. Directory.GetDirectories("/sys/fs/cgroup")
+            .Select(h => Path.Combine(h, Sandbox.Server.Runtime.CgroupController.RootGroup))
+            .Where(Directory.Exists)
+            .SelectMany(Directory.GetDirectories)
+            .Where(owner => Path.GetFileName(owner).StartsWith(prefix, StringComparison.Ordinal))
+            .SelectMany(Directory.GetDirectories)
+            .Where(g => Guid.TryParse(Path.GetFileName(g), out _))];
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
+            await Task.Delay(100);
+        }
+    }
+
     private static int PipeDescriptors() => Directory.GetFiles("/proc/self/fd").Count(fd =>
     {
         try
