@@ -96,7 +96,7 @@ internal sealed class CommandLauncher
             await stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
 
             CommandSession? created = null;
-            created = new CommandSession(spec, process, pid.Value, cgroup, box.Cgroup is { } bc ? bc.Return : null, _bufferBytes, _time, onFinished,
+            created = new CommandSession(spec, new HostCommandProcess(process), pid.Value, cgroup, box.Cgroup is { } bc ? bc.Return : null, _bufferBytes, _time, onFinished,
                 s => box.Commands.Expire(s));
             created.Start(rest);
             return created;
@@ -132,7 +132,7 @@ internal sealed class CommandLauncher
             throw new CommandStartException("The command could not be started: " + e.Message, e);
         }
 
-        var session = new CommandSession(spec, process, process.Id, null, null, _bufferBytes, _time, onFinished, s => box.Commands.Expire(s));
+        var session = new CommandSession(spec, new HostCommandProcess(process), process.Id, null, null, _bufferBytes, _time, onFinished, s => box.Commands.Expire(s));
         session.Start(ReadOnlyMemory<byte>.Empty);
         return session;
     }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Sandbox.Server.Runtime;
 
 namespace Sandbox.Server.Commands;
@@ -9,7 +7,7 @@ namespace Sandbox.Server.Commands;
 /// deadline, idle and TTL timers. Outlives the sockets attached to it; any number of clients may attach at once.
 /// </summary>
 /// <remarks>Thread-safe.</remarks>
-internal sealed class CommandSession : IAsyncDisposable
+internal sealed partial class CommandSession : IAsyncDisposable
 {
     /// <summary>How long a finished command's pipes may stay open before the server stops waiting for their end.</summary>
     private static readonly TimeSpan ExitGrace = TimeSpan.FromMilliseconds(250);
@@ -17,15 +15,14 @@ internal sealed class CommandSession : IAsyncDisposable
     /// <summary>Upper bound on collecting a finished command's pending output while a client holds back-pressure.</summary>
     private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(60);
 
-    private readonly Process _process;
-    private readonly int _hostPid;
+    private readonly ICommandProcess _process;
+    private readonly CommandStdin _stdin;
     private readonly CommandCgroup? _cgroup;
     private readonly Action<CommandCgroup>? _returnCgroup;
     private readonly TimeProvider _time;
     private readonly Action<CommandSession> _onFinished;
     private readonly Action<CommandSession> _onExpired;
     private readonly object _gate = new();
-    private readonly SemaphoreSlim _stdinLock = new(1, 1);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _readersMoved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ReaderAttachment> _readers = [];
@@ -33,16 +30,15 @@ internal sealed class CommandSession : IAsyncDisposable
     private ITimer? _idle;
     private ITimer? _ttl;
     private int _attached;
-    private bool _stdinClosed;
     private Task _completion = Task.CompletedTask;
 
-    public CommandSession(CommandSpec spec, Process process, int pid, CommandCgroup? cgroup, Action<CommandCgroup>? returnCgroup, int bufferBytes, TimeProvider time,
+    public CommandSession(CommandSpec spec, ICommandProcess process, int pid, CommandCgroup? cgroup, Action<CommandCgroup>? returnCgroup, int bufferBytes, TimeProvider time,
         Action<CommandSession> onFinished, Action<CommandSession> onExpired)
     {
         _returnCgroup = returnCgroup;
         Spec = spec;
         _process = process;
-        _hostPid = process.Id;
+        _stdin = new CommandStdin(process.StandardInput);
         Pid = pid;
         _cgroup = cgroup;
         _time = time;
@@ -66,7 +62,7 @@ internal sealed class CommandSession : IAsyncDisposable
 
         try
         {
-            return PtyWindow.TrySetSize(_process.Id, cols, rows);
+            return PtyWindow.TrySetSize(_process.HostPid, cols, rows);
         }
         catch (InvalidOperationException)
         {
@@ -116,20 +112,20 @@ internal sealed class CommandSession : IAsyncDisposable
             Stdout.Append(initialStdout.Span);
         }
 
-        if (Spec.TimeoutSeconds > 0)
+        if (Spec.Request.TimeoutSeconds > 0)
         {
-            _deadline = _time.CreateTimer(_ => OnDeadline(), null, TimeSpan.FromSeconds(Spec.TimeoutSeconds), Timeout.InfiniteTimeSpan);
+            _deadline = _time.CreateTimer(_ => OnDeadline(), null, TimeSpan.FromSeconds(Spec.Request.TimeoutSeconds), Timeout.InfiniteTimeSpan);
         }
 
-        if (Spec.CloseStdin)
+        if (Spec.Request.CloseStdin)
         {
             CloseStdin();
         }
 
-        var stdout = new OutputPump(_process.StandardOutput.BaseStream, Stdout);
-        var stderr = new OutputPump(_process.StandardError.BaseStream, Stderr);
-        stdout.Completion = PumpAsync(stdout);
-        stderr.Completion = PumpAsync(stderr);
+        var stdout = new OutputPump(_process.StandardOutput, Stdout);
+        var stderr = new OutputPump(_process.StandardError, Stderr);
+        stdout.Completion = stdout.RunAsync(WaitForRoomAsync, Signal);
+        stderr.Completion = stderr.RunAsync(WaitForRoomAsync, Signal);
         _completion = CompleteAsync(stdout, stderr);
         lock (_gate)
         {
@@ -140,35 +136,9 @@ internal sealed class CommandSession : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(OutputPump pump)
-    {
-        // As much as a default pipe holds per read: a busy command is drained in few wake-ups.
-        byte[] chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            int read;
-            while ((read = await pump.Stream.ReadAsync(chunk).ConfigureAwait(false)) > 0)
-            {
-                await WaitForRoomAsync(pump.Buffer, read).ConfigureAwait(false);
-                pump.Buffer.Append(chunk.AsSpan(0, read));
-                pump.Appended(read);
-                Signal();
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
-            pump.Buffer.Complete();
-            Signal();
-        }
-    }
-
     private async Task CompleteAsync(OutputPump stdout, OutputPump stderr)
     {
-        await _process.WaitForExitAsync().ConfigureAwait(false);
+        int code = await _process.WaitForExitAsync().ConfigureAwait(false);
         var pumps = Task.WhenAll(stdout.Completion, stderr.Completion);
         if (await Task.WhenAny(pumps, Task.Delay(ExitGrace)).ConfigureAwait(false) != pumps)
         {
@@ -179,16 +149,6 @@ internal sealed class CommandSession : IAsyncDisposable
             stdout.Stream.Dispose();
             stderr.Stream.Dispose();
             await pumps.ConfigureAwait(false);
-        }
-
-        int code;
-        try
-        {
-            code = _process.ExitCode;
-        }
-        catch (InvalidOperationException)
-        {
-            code = -1;
         }
 
         // Release the pipes and the process handle now rather than at a garbage collection: a finished session may be
@@ -204,9 +164,9 @@ internal sealed class CommandSession : IAsyncDisposable
             IsFinished = true;
             _deadline?.Dispose();
             _idle?.Dispose();
-            if (Spec.TtlSeconds >= 0)
+            if (Spec.Request.TtlSeconds >= 0)
             {
-                _ttl = _time.CreateTimer(_ => _onExpired(this), null, TimeSpan.FromSeconds(Spec.TtlSeconds), Timeout.InfiniteTimeSpan);
+                _ttl = _time.CreateTimer(_ => _onExpired(this), null, TimeSpan.FromSeconds(Spec.Request.TtlSeconds), Timeout.InfiniteTimeSpan);
             }
         }
 
@@ -245,105 +205,13 @@ internal sealed class CommandSession : IAsyncDisposable
     /// <summary>Waits until the command has finished and its output has been collected.</summary>
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _completion.WaitAsync(cancellationToken);
 
-    /// <summary>
-    /// Registers an attached client reading from the given offsets; dispose the result to detach. While a client is
-    /// attached, output it has not been sent yet is never overwritten: the pump waits (and the command blocks on its
-    /// full pipe) until the client catches up, detaches, or the command is killed.
-    /// </summary>
-    public ReaderAttachment Attach(long stdoutOffset = 0, long stderrOffset = 0)
-    {
-        var reader = new ReaderAttachment(this, stdoutOffset, stderrOffset);
-        lock (_gate)
-        {
-            _attached++;
-            _readers.Add(reader);
-            _idle?.Dispose();
-            _idle = null;
-        }
-
-        return reader;
-    }
-
-    /// <summary>Waits until appending <paramref name="incoming"/> bytes would not overwrite bytes an attached client still needs.</summary>
-    private async Task WaitForRoomAsync(OutputBuffer buffer, int incoming)
-    {
-        while (true)
-        {
-            Task moved;
-            lock (_gate)
-            {
-                if (WasKilled || ErrorType is not null || !HasLaggingReaderLocked(buffer, incoming))
-                {
-                    return;
-                }
-
-                moved = _readersMoved.Task;
-            }
-
-            await moved.ConfigureAwait(false);
-        }
-    }
-
-    private bool HasLaggingReaderLocked(OutputBuffer buffer, int incoming)
-    {
-        long end = buffer.End;
-        foreach (var reader in _readers)
-        {
-            long position = ReferenceEquals(buffer, Stdout) ? reader.StdoutPosition : reader.StderrPosition;
-            if (position < end && end + incoming - position > buffer.Capacity)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private void SignalReadersMoved()
-    {
-        TaskCompletionSource previous;
-        lock (_gate)
-        {
-            previous = _readersMoved;
-            _readersMoved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        previous.TrySetResult();
-    }
-
-    private void Detach(ReaderAttachment reader)
-    {
-        bool kill = false;
-        lock (_gate)
-        {
-            _readers.Remove(reader);
-            _attached--;
-            if (_attached == 0 && !IsFinished)
-            {
-                if (Spec.KillOnDisconnect)
-                {
-                    kill = true;
-                }
-                else
-                {
-                    StartIdleTimerLocked();
-                }
-            }
-        }
-
-        SignalReadersMoved();
-        if (kill)
-        {
-            Kill();
-        }
-    }
 
     private void StartIdleTimerLocked()
     {
-        if (Spec.IdleTimeoutSeconds > 0 && !IsFinished)
+        if (Spec.Request.IdleTimeoutSeconds > 0 && !IsFinished)
         {
             _idle?.Dispose();
-            _idle = _time.CreateTimer(_ => Kill(), null, TimeSpan.FromSeconds(Spec.IdleTimeoutSeconds), Timeout.InfiniteTimeSpan);
+            _idle = _time.CreateTimer(_ => Kill(), null, TimeSpan.FromSeconds(Spec.Request.IdleTimeoutSeconds), Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -357,7 +225,7 @@ internal sealed class CommandSession : IAsyncDisposable
             }
 
             ErrorType = "CommandTimeout";
-            ErrorMessage = $"Command timed out after {Spec.TimeoutSeconds}s";
+            ErrorMessage = $"Command timed out after {Spec.Request.TimeoutSeconds}s";
         }
 
         SignalReadersMoved();
@@ -382,71 +250,13 @@ internal sealed class CommandSession : IAsyncDisposable
         KillTree();
     }
 
-    private void KillTree()
-    {
-        if (_cgroup is { CanKillTree: true })
-        {
-            // Everything but nsenter (the session's own process): it reaps the killed command and exits by itself.
-            _cgroup.KillAllExcept(_hostPid);
-            return;
-        }
+    private void KillTree() => _process.KillTree(_cgroup);
 
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException or ObjectDisposedException)
-        {
-        }
-    }
+    /// <summary>Writes to the command's stdin; false when it is closed or the command has finished.</summary>
+    public Task<bool> SendInputAsync(string data, CancellationToken cancellationToken) =>
+        IsFinished ? Task.FromResult(false) : _stdin.WriteAsync(data, cancellationToken);
 
-    public async Task<bool> SendInputAsync(string data, CancellationToken cancellationToken)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(data);
-        await _stdinLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_stdinClosed || IsFinished)
-            {
-                return false;
-            }
-
-            var stdin = _process.StandardInput.BaseStream;
-            await stdin.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            return false;
-        }
-        finally
-        {
-            _stdinLock.Release();
-        }
-    }
-
-    public void CloseStdin()
-    {
-        _stdinLock.Wait();
-        try
-        {
-            if (_stdinClosed)
-            {
-                return;
-            }
-
-            _stdinClosed = true;
-            _process.StandardInput.Close();
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-        }
-        finally
-        {
-            _stdinLock.Release();
-        }
-    }
+    public void CloseStdin() => _stdin.Close();
 
     private void Signal()
     {
@@ -479,71 +289,7 @@ internal sealed class CommandSession : IAsyncDisposable
         }
 
         _process.Dispose();
-        _stdinLock.Dispose();
+        _stdin.Dispose();
     }
 
-    /// <summary>An attached client and how far it has been sent each stream; dispose to detach.</summary>
-    internal sealed class ReaderAttachment(CommandSession session, long stdoutOffset, long stderrOffset) : IDisposable
-    {
-        private int _done;
-
-        public long StdoutPosition { get; private set; } = stdoutOffset;
-
-        public long StderrPosition { get; private set; } = stderrOffset;
-
-        /// <summary>Records that the client has been sent everything before these offsets.</summary>
-        public void Advance(long stdoutOffset, long stderrOffset)
-        {
-            lock (session._gate)
-            {
-                if (stdoutOffset == StdoutPosition && stderrOffset == StderrPosition)
-                {
-                    return;
-                }
-
-                StdoutPosition = stdoutOffset;
-                StderrPosition = stderrOffset;
-            }
-
-            session.SignalReadersMoved();
-        }
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _done, 1) == 0)
-            {
-                session.Detach(this);
-            }
-        }
-    }
-
-    /// <summary>One output pipe of the command and the buffer it fills.</summary>
-    private sealed class OutputPump(Stream stream, OutputBuffer buffer)
-    {
-        private long _total;
-
-        public Stream Stream { get; } = stream;
-
-        public OutputBuffer Buffer { get; } = buffer;
-
-        public Task Completion { get; set; } = Task.CompletedTask;
-
-        /// <summary>Bytes read from the pipe and appended so far.</summary>
-        public long Total => Interlocked.Read(ref _total);
-
-        public void Appended(int count) => Interlocked.Add(ref _total, count);
-
-        /// <summary>The total the pump reaches once it has taken everything that is in the pipe right now.</summary>
-        public long Target()
-        {
-            long total = Total;
-            int pending = 0;
-            if (Stream is System.IO.Pipes.PipeStream { SafePipeHandle: { IsInvalid: false, IsClosed: false } handle })
-            {
-                pending = Files.LibC.BytesAvailable(handle);
-            }
-
-            return total + Math.Max(0, pending);
-        }
-    }
 }

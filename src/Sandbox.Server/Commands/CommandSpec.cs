@@ -1,11 +1,20 @@
 namespace Sandbox.Server.Commands;
 
-/// <summary>A fully resolved command: what to run, where, as whom, with which environment and lifetimes.</summary>
+/// <summary>
+/// A fully resolved command: the caller's <see cref="CommandStartRequest"/> (normalized: no negative deadline, no
+/// closed stdin with a PTY) and what <see cref="CommandSpecBuilder"/> resolved against the box: shell, environment,
+/// working directory and user.
+/// </summary>
 internal sealed record CommandSpec
 {
-    public required string CommandId { get; init; }
+    /// <summary>What was asked: command text, PTY, stdin and the lifetimes (deadline, idle, kill on disconnect, TTL).</summary>
+    public required CommandStartRequest Request { get; init; }
 
-    public required string Command { get; init; }
+    public string CommandId => Request.CommandId;
+
+    public string Command => Request.Command;
+
+    public bool Pty => Request.Pty;
 
     public string Shell { get; init; } = "/bin/bash";
 
@@ -16,19 +25,4 @@ internal sealed record CommandSpec
     public int? Uid { get; init; }
 
     public int? Gid { get; init; }
-
-    public bool Pty { get; init; }
-
-    public bool CloseStdin { get; init; }
-
-    /// <summary>Seconds; 0 = no deadline.</summary>
-    public int TimeoutSeconds { get; init; } = 60;
-
-    /// <summary>Seconds without an attached client before the command is killed; -1 (or 0) = never.</summary>
-    public int IdleTimeoutSeconds { get; init; } = 300;
-
-    public bool KillOnDisconnect { get; init; }
-
-    /// <summary>Seconds a finished session is kept for reattachment; -1 = forever.</summary>
-    public int TtlSeconds { get; init; } = 600;
 }

@@ -59,19 +59,12 @@ internal static class CommandSpecBuilder
         string workDir = request.Cwd is { Length: > 0 } c ? (c.StartsWith('/') ? c : DefaultWorkDir + "/" + c) : effective?.WorkDir ?? DefaultWorkDir;
         return new CommandSpec
         {
-            CommandId = request.CommandId,
-            Command = request.Command,
+            Request = request with { CloseStdin = request.CloseStdin && !pty, TimeoutSeconds = Math.Max(0, request.TimeoutSeconds) },
             Shell = string.IsNullOrWhiteSpace(request.Shell) ? "/bin/bash" : request.Shell,
             Environment = environment,
             WorkingDirectory = workDir,
             Uid = uid,
             Gid = gid,
-            Pty = pty,
-            CloseStdin = request.CloseStdin && !pty,
-            TimeoutSeconds = Math.Max(0, request.TimeoutSeconds),
-            IdleTimeoutSeconds = request.IdleTimeoutSeconds,
-            KillOnDisconnect = request.KillOnDisconnect,
-            TtlSeconds = request.TtlSeconds,
         };
     }
 

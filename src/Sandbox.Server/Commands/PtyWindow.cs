@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Sandbox.Server.Files;
 
 namespace Sandbox.Server.Commands;
 
@@ -9,35 +9,12 @@ namespace Sandbox.Server.Commands;
 /// command's host process whose stdin is a <c>/dev/pts/N</c>, reopens that terminal through <c>/proc/PID/fd/0</c> and
 /// applies <c>TIOCSWINSZ</c>, so the kernel sends SIGWINCH to the terminal's foreground process group.
 /// </summary>
-internal static partial class PtyWindow
+internal static class PtyWindow
 {
     /// <summary>The extension frame's type.</summary>
     public const string FrameType = "resize";
 
-    private const int O_RDWR = 2;
-    private const int O_NOCTTY = 0x100;
-    private const int O_NONBLOCK = 0x800;
-    private const int O_CLOEXEC = 0x80000;
-    private const ulong TIOCSWINSZ = 0x5414;
     private const int MaxDescendants = 256;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct WinSize
-    {
-        public ushort Rows;
-        public ushort Cols;
-        public ushort XPixel;
-        public ushort YPixel;
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int Ioctl(int fd, ulong request, ref WinSize size);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 
     /// <summary>Applies the size to the terminal of the command whose host process is <paramref name="hostPid"/>.</summary>
     /// <returns>False when no terminal was found (not a PTY command, or it has exited) or the size is out of range.</returns>
@@ -66,7 +43,7 @@ internal static partial class PtyWindow
                 continue;
             }
 
-            int fd = Open(fd0, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+            int fd = LibC.Open(fd0, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
             if (fd < 0)
             {
                 continue;
@@ -74,12 +51,11 @@ internal static partial class PtyWindow
 
             try
             {
-                var size = new WinSize { Rows = (ushort)rows, Cols = (ushort)cols };
-                return Ioctl(fd, TIOCSWINSZ, ref size) == 0;
+                return LibC.SetWindowSize(fd, (ushort)rows, (ushort)cols);
             }
             finally
             {
-                _ = Close(fd);
+                _ = LibC.Close(fd);
             }
         }
 

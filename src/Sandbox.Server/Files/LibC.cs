@@ -238,6 +238,27 @@ internal static unsafe partial class LibC
         return IoctlInt(fd, FIONREAD, &value) == 0 ? value : -1;
     }
 
+    private const nuint TIOCSWINSZ = 0x5414;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct WinSize
+    {
+        public ushort Rows;
+        public ushort Cols;
+        public ushort XPixel;
+        public ushort YPixel;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlWinSize(int fd, nuint request, WinSize* size);
+
+    /// <summary>Sets the window size of the terminal <paramref name="fd"/> (TIOCSWINSZ; the kernel signals SIGWINCH to its foreground group).</summary>
+    public static bool SetWindowSize(int fd, ushort rows, ushort cols)
+    {
+        var size = new WinSize { Rows = rows, Cols = cols };
+        return IoctlWinSize(fd, TIOCSWINSZ, &size) == 0;
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 

@@ -39,7 +39,7 @@ internal sealed partial class DockerfileBuilds
             return null;
         }
 
-        return () => Task.FromResult(Start(box, running, spec with { CloseStdin = false }, request!, launcher, onFinished));
+        return () => Task.FromResult(Start(box, running, spec with { Request = spec.Request with { CloseStdin = false } }, request!, launcher, onFinished));
     }
 
     private CommandSession Start(Box box, RunningBox running, CommandSpec spec, BuildScriptRequest request, CommandLauncher launcher, Action<CommandSession> onFinished)
