@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Sandbox.Protocol;
 using Sandbox.Server.Commands;
@@ -13,9 +12,6 @@ internal static class FileEndpoints
     private const int DefaultGlobLimit = 1000;
     private const int DefaultGrepLimit = 1000;
     private const long MaxGrepFileBytes = 16L * 1024 * 1024;
-
-    /// <summary>The multipart reader's buffer: a section's body is handed over in pieces of up to this size.</summary>
-    private const int UploadReadBufferBytes = 256 * 1024;
 
     public static void Map(RouteGroupBuilder dataPlane)
     {
@@ -69,39 +65,26 @@ internal static class FileEndpoints
         var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
         string? boundary = request.ContentType is { } ct2 && MediaTypeHeaderValue.TryParse(ct2, out var media)
             ? HeaderUtilities.RemoveQuotes(media.Boundary).Value : null;
-        long written;
-        if (boundary is { Length: > 0 })
+        UploadBodyReader body;
+        try
         {
-            var reader = new MultipartReader(boundary, request.Body, UploadReadBufferBytes) { BodyLengthLimit = options.MaxUploadBytes + 64 * 1024 };
-            MultipartSection? section;
-            Stream? content = null;
-            while ((section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false)) is not null)
-            {
-                var disposition = section.GetContentDispositionHeader();
-                if (disposition is not null && (disposition.Name.Value == "file" || disposition.FileName.HasValue))
-                {
-                    content = section.Body;
-                    break;
-                }
-            }
-
-            if (content is null)
+            body = new UploadBodyReader(request.BodyReader, boundary is { Length: > 0 } ? boundary : null);
+            if (!await body.MoveToFilePartAsync(ct).ConfigureAwait(false))
             {
                 throw ApiException.Validation("file", "The multipart body has no 'file' part");
             }
-
-            written = await WriteAsync(running, path, content, options, ct).ConfigureAwait(false);
         }
-        else
+        catch (InvalidDataException e)
         {
-            written = await WriteAsync(running, path, request.Body, options, ct).ConfigureAwait(false);
+            throw ApiException.Validation("file", e.Message);
         }
 
+        long written = await WriteAsync(running, path, body, options, ct).ConfigureAwait(false);
         box.Touch(boxes.Time);
         return Results.Json(new UploadResponse { Path = path, Written = written }, SandboxJson.Options);
     }
 
-    private static async Task<long> WriteAsync(RunningBox running, string path, Stream content, SandboxServerOptions options, CancellationToken ct)
+    private static async Task<long> WriteAsync(RunningBox running, string path, UploadBodyReader content, SandboxServerOptions options, CancellationToken ct)
     {
         // The content goes to a temporary file that replaces the target only once it is complete: a rejected (413),
         // failed or interrupted upload leaves the old file as it was.
@@ -109,7 +92,7 @@ internal static class FileEndpoints
         long total;
         try
         {
-            total = await BoxFileCopy.WriteAsync(content, pending.Handle, options.MaxUploadBytes, () => TooLarge(options), ct).ConfigureAwait(false);
+            total = await content.CopyToAsync(pending.Handle, options.MaxUploadBytes, () => TooLarge(options), ct).ConfigureAwait(false);
             pending.Commit();
         }
         catch (IOException e) when (e is not BoxFileException && e.Message.Contains("No space", StringComparison.OrdinalIgnoreCase))
@@ -118,7 +101,7 @@ internal static class FileEndpoints
         }
         catch (InvalidDataException e)
         {
-            throw ApiException.Structured(413, "PayloadTooLarge", e.Message);
+            throw ApiException.Validation("file", e.Message);
         }
 
         return total;
@@ -157,6 +140,7 @@ internal static class FileEndpoints
         }
 
         var content = new BoxFileReadStream(handle, status.Size);
+        BatchedResponseBody.Install(context);
         return TypedResults.Stream(content, "application/octet-stream", lastModified: status.Modified,
             entityTag: EntityTagHeaderValue.Parse(status.ETag), enableRangeProcessing: true);
     }

@@ -88,6 +88,7 @@ public sealed class LocalSandboxServer : IAsyncDisposable
             k.Listen(IPAddress.Loopback, options.Port);
             k.Limits.MaxRequestBodySize = null;
         });
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<SandboxServerOptions>();
