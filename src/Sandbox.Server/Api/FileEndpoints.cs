@@ -68,7 +68,7 @@ internal static class FileEndpoints
         UploadBodyReader body;
         try
         {
-            body = new UploadBodyReader(request.BodyReader, boundary is { Length: > 0 } ? boundary : null);
+            body = new UploadBodyReader(request.BodyReader, boundary is { Length: > 0 } ? boundary : null, UploadBatchBytes(request.HttpContext));
             if (!await body.MoveToFilePartAsync(ct).ConfigureAwait(false))
             {
                 throw ApiException.Validation("file", "The multipart body has no 'file' part");
@@ -105,6 +105,22 @@ internal static class FileEndpoints
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// A quarter of the bytes Kestrel buffers for a request before it stops reading the socket (1 MiB by default), so
+    /// the upload reader never waits for data that Kestrel holds back.
+    /// </summary>
+    private static int UploadBatchBytes(HttpContext context)
+    {
+        var kestrel = context.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>()?.Value;
+        long limit = kestrel?.Limits.MaxRequestBufferSize ?? long.MaxValue;
+        if (context.Request.Protocol != "HTTP/1.1" && kestrel is not null)
+        {
+            limit = Math.Min(limit, kestrel.Limits.Http2.InitialStreamWindowSize);
+        }
+
+        return (int)Math.Clamp(limit / 4, 1024, UploadBodyReader.DefaultBatchBytes);
     }
 
     private static ApiException TooLarge(SandboxServerOptions options) =>

@@ -20,8 +20,8 @@ internal sealed class UploadBodyReader
     /// <summary>Longest boundary accepted (RFC 2046 allows 70 characters; some clients use a little more).</summary>
     public const int MaxBoundaryLength = 200;
 
-    /// <summary>Bytes collected before a write: large enough that per-call costs vanish, well below Kestrel's 1 MiB request buffer.</summary>
-    private const int WriteBatchBytes = 256 * 1024;
+    /// <summary>Bytes collected before a write when the server's request buffer allows it (a quarter of Kestrel's 1 MiB default).</summary>
+    public const int DefaultBatchBytes = 256 * 1024;
 
     /// <summary>A part's header block larger than this is refused.</summary>
     private const int MaxHeaderBytes = 16 * 1024;
@@ -35,11 +35,19 @@ internal sealed class UploadBodyReader
 
     private readonly List<ReadOnlyMemory<byte>> _pieces = [];
 
+    /// <summary>
+    /// Received bytes left unconsumed (and so collected) before one write. Must stay well below the size at which the
+    /// server stops reading the socket for this request, or the reader would wait for data that never comes.
+    /// </summary>
+    private readonly int _batchBytes;
+
     /// <param name="reader">The request body.</param>
     /// <param name="boundary">The multipart boundary, or null when the body is the file itself.</param>
-    public UploadBodyReader(PipeReader reader, string? boundary)
+    /// <param name="batchBytes">Bytes to collect before a write; below the request buffer limit of the server.</param>
+    public UploadBodyReader(PipeReader reader, string? boundary, int batchBytes = DefaultBatchBytes)
     {
         _reader = reader;
+        _batchBytes = batchBytes;
         if (boundary is not null)
         {
             if (boundary.Length > MaxBoundaryLength || !Ascii.IsValid(boundary))
@@ -199,11 +207,12 @@ internal sealed class UploadBodyReader
             var reader = new SequenceReader<byte>(buffer);
             if (reader.TryReadTo(out ReadOnlySequence<byte> block, HeaderEnd, advancePastDelimiter: true))
             {
-                var headers = ParseHeaders(Encoding.UTF8.GetString(block));
+                string text = Encoding.UTF8.GetString(block);
                 _reader.AdvanceTo(reader.Position);
-                return headers;
+                return ParseHeaders(text);
             }
 
+            _reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
                 throw new InvalidDataException("The multipart body ended inside a part's headers");
@@ -213,8 +222,6 @@ internal sealed class UploadBodyReader
             {
                 throw new InvalidDataException($"A multipart part's headers exceed {MaxHeaderBytes} bytes");
             }
-
-            _reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
@@ -280,7 +287,7 @@ internal sealed class UploadBodyReader
                 safe += scanned;
             }
 
-            if (found < 0 && !result.IsCompleted && safe < WriteBatchBytes)
+            if (found < 0 && !result.IsCompleted && safe < _batchBytes)
             {
                 scanned = safe; // collect more before writing
                 _reader.AdvanceTo(buffer.Start, buffer.End);
@@ -288,14 +295,23 @@ internal sealed class UploadBodyReader
             }
 
             long take = found >= 0 ? found : safe;
-            if (total + take > maxBytes)
+            try
             {
-                throw tooLarge!();
-            }
+                if (total + take > maxBytes)
+                {
+                    throw tooLarge!();
+                }
 
-            if (target is not null && take > 0)
+                if (target is not null && take > 0)
+                {
+                    Write(target, buffer.Slice(0, take), total);
+                }
+            }
+            catch
             {
-                Write(target, buffer.Slice(0, take), total);
+                // Hand the buffer back, so the server can still drain or discard the rest of the body after an error.
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                throw;
             }
 
             total += take;
