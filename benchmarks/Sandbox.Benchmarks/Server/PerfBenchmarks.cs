@@ -71,10 +71,10 @@ internal static class PerfBenchmarks
                     await FilesAsync(server, client, js, quick ? 1 : 3, table);
                     break;
                 case "creates":
-                    await CreatesAsync(client, quick ? 10 : 20, table);
+                    await CreatesAsync(server, client, js, quick ? 10 : 20, table);
                     break;
                 case "idle":
-                    await IdleAsync(server, client, quick ? 50 : 200, table);
+                    await IdleAsync(js is not null, quick ? 50 : 200, table);
                     break;
             }
 
@@ -347,90 +347,261 @@ internal static class PerfBenchmarks
         await box.DeleteAsync();
     }
 
-    private static async Task CreatesAsync(SandboxClient client, int burst, Table table)
+    /// <summary>
+    /// Create bursts. What each row measures, in the order it runs:
+    /// 1. "first burst": <paramref name="burst"/> creates back to back right after the server started, the warm pool at
+    ///    its floor (<c>WarmBoxes</c>): only that many are warm, the rest start cold.
+    /// 2. "warm create": one create at a time with the pool refilled in between (the reference of the target), C# and JS
+    ///    interleaved.
+    /// 3. "cold create": creates that never take a warm box (an <c>fs_capacity_bytes</c> of their own), the cold path.
+    /// 4. "burst after demand": the same burst once the pool has seen the first one and refilled, C# and JS alternating
+    ///    (two bursts each), each after the pool refilled.
+    /// 5. "delete": every box of those bursts.
+    /// 6. the JS SDK's first burst, on a fresh server of its own (the main one's pool has seen demand by then).
+    /// </summary>
+    private static async Task CreatesAsync(StandaloneServer server, SandboxClient client, JsSdkWorker? js, int burst, Table table)
     {
-        // Warm reference: one create at a time with the pool given time to refill in between.
-        var warm = new LatencyStats("create with the warm pool refilled");
+        var first = new LatencyStats($"C#: first burst of {burst} creates right after server start (pool at its floor)");
+        var firstBoxes = await BurstAsync(client, burst, first);
+        await DeleteAllAsync(firstBoxes, null);
+        await WaitForPoolAsync(server);
+
+        var warm = new LatencyStats("C#: one create, warm pool refilled before each");
+        var jsWarm = new LatencyStats("JS SDK: one create, warm pool refilled before each");
+        var cold = new LatencyStats("C#: cold create (own fs_capacity_bytes: never a warm box)");
         for (int i = 0; i < 5; i++)
         {
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Task.Delay(TimeSpan.FromSeconds(2));
             long t = Stopwatch.GetTimestamp();
             var box = await client.CreateSandboxAsync();
             warm.Add(t);
             await box.DeleteAsync();
+            if (js is not null)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                var answer = await js.CallAsync(new { op = "create" });
+                jsWarm.AddMilliseconds((double)answer["ms"]!);
+                await js.CallAsync(new { op = "delete", box = (string)answer["name"]! });
+            }
+
+            t = Stopwatch.GetTimestamp();
+            var coldBox = await client.CreateSandboxAsync(new CreateSandboxOptions { FsCapacityBytes = 1L << 30 });
+            cold.Add(t);
+            await coldBox.DeleteAsync();
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var creates = new LatencyStats($"{burst} creates back to back");
+        var after = new LatencyStats($"C#: burst of {burst} creates after the pool saw demand and refilled (2 bursts)");
+        var jsAfter = new LatencyStats($"JS SDK: burst of {burst} creates after the pool saw demand and refilled (2 bursts)");
+        var deletes = new LatencyStats("C#: delete (each box of the bursts after demand)");
+        var jsDeletes = new LatencyStats("JS SDK: delete (each box of its bursts after demand)");
+        for (int round = 0; round < 2; round++)
+        {
+            await WaitForPoolAsync(server);
+            await DeleteAllAsync(await BurstAsync(client, burst, after), deletes);
+            if (js is not null)
+            {
+                await WaitForPoolAsync(server);
+                var names = new List<string>();
+                for (int i = 0; i < burst; i++)
+                {
+                    var answer = await js.CallAsync(new { op = "create" });
+                    jsAfter.AddMilliseconds((double)answer["ms"]!);
+                    names.Add((string)answer["name"]!);
+                }
+
+                foreach (string name in names)
+                {
+                    jsDeletes.AddMilliseconds((double)(await js.CallAsync(new { op = "delete", box = name }))["ms"]!);
+                }
+            }
+        }
+
+        LatencyStats? jsFirst = null;
+        if (js is not null)
+        {
+            // The JS SDK's first burst needs a pool at its floor: a fresh server.
+            await using var fresh = await StandaloneServer.StartAsync();
+            await using var freshJs = await JsSdkWorker.TryStartAsync(fresh);
+            if (freshJs is not null)
+            {
+                await WaitForPoolAsync(fresh);
+                var warmUp = await freshJs.CallAsync(new { op = "create" }); // JIT and connections, as the C# warm-up
+                await freshJs.CallAsync(new { op = "delete", box = (string)warmUp["name"]! });
+                await WaitForPoolAsync(fresh);
+                jsFirst = new LatencyStats($"JS SDK: first burst of {burst} creates on a fresh server (pool at its floor)");
+                var names = new List<string>();
+                for (int i = 0; i < burst; i++)
+                {
+                    var answer = await freshJs.CallAsync(new { op = "create" });
+                    jsFirst.AddMilliseconds((double)answer["ms"]!);
+                    names.Add((string)answer["name"]!);
+                }
+
+                foreach (string name in names)
+                {
+                    await freshJs.CallAsync(new { op = "delete", box = name });
+                }
+            }
+        }
+
+        double warmP50 = warm.Percentile(50);
+        table.Latency("creates", warm, js is null ? null : jsWarm, cold, first, jsFirst, after, js is null ? null : jsAfter, deletes, js is null ? null : jsDeletes);
+        table.Ratio("creates", "C# first burst p90 ÷ warm create p50 (target ≤ 2)", first.Percentile(90) / warmP50, "×");
+        table.Ratio("creates", "C# burst after demand p90 ÷ warm create p50 (target ≤ 2)", after.Percentile(90) / warmP50, "×");
+        table.Ratio("creates", "C# delete p50 ÷ warm create p50 (target ≤ 1)", deletes.Percentile(50) / warmP50, "×");
+        table.Ratio("creates", "cold create p50 ÷ warm create p50", cold.Percentile(50) / warmP50, "×");
+        if (js is not null)
+        {
+            double jsWarmP50 = jsWarm.Percentile(50);
+            if (jsFirst is not null)
+            {
+                table.Ratio("creates", "JS first burst p90 ÷ JS warm create p50", jsFirst.Percentile(90) / jsWarmP50, "×");
+            }
+
+            table.Ratio("creates", "JS burst after demand p90 ÷ JS warm create p50", jsAfter.Percentile(90) / jsWarmP50, "×");
+            table.Ratio("creates", "JS delete p50 ÷ JS warm create p50", jsDeletes.Percentile(50) / jsWarmP50, "×");
+        }
+    }
+
+    private static async Task<List<SandboxInstance>> BurstAsync(SandboxClient client, int burst, LatencyStats stats)
+    {
         var boxes = new List<SandboxInstance>();
         for (int i = 0; i < burst; i++)
         {
             long t = Stopwatch.GetTimestamp();
             boxes.Add(await client.CreateSandboxAsync());
-            creates.Add(t);
+            stats.Add(t);
         }
 
-        var deletes = new LatencyStats("delete (each of the burst's boxes)");
+        return boxes;
+    }
+
+    private static async Task DeleteAllAsync(List<SandboxInstance> boxes, LatencyStats? stats)
+    {
         foreach (var box in boxes)
         {
             long t = Stopwatch.GetTimestamp();
             await box.DeleteAsync();
-            deletes.Add(t);
+            stats?.Add(t);
         }
-
-        table.Latency("creates", warm, creates, deletes);
-        table.Ratio("creates", "burst create p90 ÷ warm create p50 (target ≤ 2)", creates.Percentile(90) / warm.Percentile(50), "×");
-        table.Ratio("creates", "delete p50 ÷ warm create p50 (target ≤ 1)", deletes.Percentile(50) / warm.Percentile(50), "×");
     }
 
-    private static async Task IdleAsync(StandaloneServer server, SandboxClient client, int count, Table table)
+    /// <summary>Waits (up to 2 minutes) until the processes below the server have not changed for 3 s: warm boxes started, teardowns done.</summary>
+    private static async Task WaitForPoolAsync(StandaloneServer server)
     {
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var (rssBefore, fdsBefore) = server.Footprint();
-        long pssBefore = server.Descendants().Sum(StandaloneServer.PssKb);
-        var boxes = new SandboxInstance[count];
-        using (var gate = new SemaphoreSlim(4))
+        var deadline = Stopwatch.StartNew();
+        int last = -1;
+        var stable = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(2))
         {
-            await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+            int now = server.Descendants().Count;
+            if (now != last)
             {
-                await gate.WaitAsync();
-                try
-                {
-                    boxes[i] = await client.CreateSandboxAsync();
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }));
+                last = now;
+                stable.Restart();
+            }
+            else if (stable.Elapsed >= TimeSpan.FromSeconds(3))
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>
+    /// Idle footprint, on a server of its own whose warm pool shrinks back within about half a minute (demand window
+    /// 10 s, one spare given up per second), so "settled" is measured with the pool back at its floor; C# first, then
+    /// the same through the JS SDK.
+    /// </summary>
+    private static async Task IdleAsync(bool withJs, int count, Table table)
+    {
+        await using var server = await StandaloneServer.StartAsync(new Dictionary<string, string>
+        {
+            ["SandboxServer__WarmBoxesDemandWindow"] = "00:00:10",
+            ["SandboxServer__WarmBoxesShrinkInterval"] = "00:00:01",
+        });
+        using var client = server.CreateClient();
+        await using var js = withJs ? await JsSdkWorker.TryStartAsync(server) : null;
+        await using (var warm = await client.CreateSandboxAsync())
+        {
+            await warm.RunAsync("true");
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        if (js is not null)
+        {
+            var answer = await js.CallAsync(new { op = "create" });
+            await js.CallAsync(new { op = "delete", box = (string)answer["name"]! });
+        }
+
+        await IdleRoundAsync(server, count, "C#", table, async () =>
+        {
+            var boxes = new SandboxInstance[count];
+            await ForEachAsync(Enumerable.Range(0, count), async i => boxes[i] = await client.CreateSandboxAsync());
+            return async () => await ForEachAsync(boxes, b => b.DeleteAsync());
+        });
+
+        if (js is not null)
+        {
+            await IdleRoundAsync(server, count, "JS SDK", table, async () =>
+            {
+                var answer = await js.CallAsync(new { op = "createMany", count, concurrency = 4 });
+                string[] names = [.. answer["names"]!.AsArray().Select(n => (string)n!)];
+                return async () => await js.CallAsync(new { op = "deleteMany", boxes = names, concurrency = 4 });
+            });
+        }
+    }
+
+    /// <summary>Creates <paramref name="count"/> idle boxes (4 at a time), measures, deletes them, measures again 10 s later.</summary>
+    private static async Task IdleRoundAsync(StandaloneServer server, int count, string who, Table table, Func<Task<Func<Task>>> createAll)
+    {
+        await WaitForPoolAsync(server);
+        var (rssBefore, fdsBefore) = server.Footprint();
+        var heapBefore = server.RssBreakdown();
+        int pool = server.Descendants().Count;
+        long pssBefore = server.Descendants().Sum(StandaloneServer.PssKb);
+        long availableBefore = StandaloneServer.MemAvailableKb();
+        var deleteAll = await createAll();
+        await WaitForPoolAsync(server);
         var descendants = server.Descendants();
         long pssWith = descendants.Sum(StandaloneServer.PssKb);
+        long availableWith = StandaloneServer.MemAvailableKb();
         var (rssWith, fdsWith) = server.Footprint();
-        using (var gate = new SemaphoreSlim(4))
-        {
-            await Task.WhenAll(boxes.Select(async b =>
-            {
-                await gate.WaitAsync();
-                try
-                {
-                    await b.DeleteAsync();
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }));
-        }
-
+        var heapWith = server.RssBreakdown();
+        await deleteAll();
         await Task.Delay(TimeSpan.FromSeconds(10));
         var (rssAfter, fdsAfter) = server.Footprint();
-        table.Ratio("idle", $"host PSS per idle box ({count} boxes, all processes below the server; target ≤ 1 MB)", (pssWith - pssBefore) / 1024.0 / count, "MB");
-        table.Ratio("idle", $"processes below the server per box", (double)descendants.Count / count, "procs");
-        table.Ratio("idle", "server RSS: before / with boxes / 10 s after deleting", rssBefore, rssWith, rssAfter, "MB");
-        table.Ratio("idle", "server fds: before / with boxes / 10 s after deleting", fdsBefore, fdsWith, fdsAfter, "fds");
+        var heapAfter = server.RssBreakdown();
+        await WaitForPoolAsync(server);
+        var (rssSettled, fdsSettled) = server.Footprint();
+        int alive = server.Descendants().Count;
+        string s = $"{who}, {count} boxes";
+        table.Ratio("idle", $"{s}: host PSS per idle box (all processes below the server; target ≤ 1 MB)", (pssWith - pssBefore) / 1024.0 / count, "MB");
+        table.Ratio("idle", $"{s}: host MemAvailable drop per idle box (kernel side included: mounts, loop disk, page cache)", (availableBefore - availableWith) / 1024.0 / count, "MB");
+        table.Ratio("idle", $"{s}: processes below the server per box", (double)descendants.Count / count, "procs");
+        table.Ratio("idle", $"{s}: server RSS: before / with boxes / 10 s after deleting", rssBefore, rssWith, rssAfter, "MB");
+        table.Ratio("idle", $"{s}: server RSS of which GC heap range: before / with / 10 s after", heapBefore.GcMb, heapWith.GcMb, heapAfter.GcMb, "MB");
+        table.Ratio("idle", $"{s}: server RSS of other anonymous memory (native): before / with / 10 s after", heapBefore.OtherAnonMb, heapWith.OtherAnonMb, heapAfter.OtherAnonMb, "MB");
+        table.Ratio("idle", $"{s}: server fds: before / with boxes / 10 s after deleting", fdsBefore, fdsWith, fdsAfter, "fds");
+        table.Ratio("idle", $"{s}: server RSS / fds / processes below it once teardowns and pool settled", rssSettled, fdsSettled, alive, "MB / fds / procs");
+        table.Ratio("idle", $"{s}: processes below the server before", pool, "procs");
+    }
+
+    private static async Task ForEachAsync<T>(IEnumerable<T> items, Func<T, Task> action)
+    {
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(items.Select(async item =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await action(item);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
     }
 
     /// <summary>The box's init on the host: the process below the server that is pid 1 of the box's pid namespace.</summary>
@@ -542,6 +713,9 @@ internal static class PerfBenchmarks
 
         public void Ratio(string scenario, string name, double a, double b, double c, string unit) =>
             _rows.Add((scenario, name, $"{Format(a)} / {Format(b)} / {Format(c)} {unit}"));
+
+        public void Ratio(string scenario, string name, double a, double b, string unit) =>
+            _rows.Add((scenario, name, $"{Format(a)} / {Format(b)} {unit}"));
 
         public void Note(string note) => _notes.Add(note);
 

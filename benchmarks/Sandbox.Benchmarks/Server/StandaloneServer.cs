@@ -45,10 +45,17 @@ internal sealed partial class StandaloneServer : IAsyncDisposable
         throw new InvalidOperationException("run the benchmarks from the repository (Sandbox.AgentTools.sln not found above the binary)");
     }
 
-    /// <summary>The server's output folder (its sandbox-box-exec helper lives there).</summary>
-    public static string ServerBinDirectory => Path.Combine(RepositoryRoot(), "src", "Sandbox.Server", "bin", "Release", "net10.0");
+    /// <summary>
+    /// The server's output folder (its sandbox-box-exec helper lives there): this repository's Release build, or
+    /// <c>$SANDBOX_BENCH_SERVER_BIN</c> (say another checkout's build, for a before/after with the same harness).
+    /// </summary>
+    public static string ServerBinDirectory =>
+        Environment.GetEnvironmentVariable("SANDBOX_BENCH_SERVER_BIN") is { Length: > 0 } bin
+            ? bin
+            : Path.Combine(RepositoryRoot(), "src", "Sandbox.Server", "bin", "Release", "net10.0");
 
-    public static async Task<StandaloneServer> StartAsync()
+    /// <summary>Starts the server; <paramref name="environment"/> adds variables (say <c>SandboxServer__WarmBoxes</c>).</summary>
+    public static async Task<StandaloneServer> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = Path.Combine(ServerBinDirectory, "Sandbox.Server.dll");
         if (!File.Exists(dll))
@@ -72,6 +79,11 @@ internal sealed partial class StandaloneServer : IAsyncDisposable
 
         psi.Environment["SANDBOX_SERVER_API_KEY"] = apiKey;
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the server");
         var endpoint = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
@@ -97,6 +109,85 @@ internal sealed partial class StandaloneServer : IAsyncDisposable
         double rss = ProcStatus(_process.Id, "VmRSS:") / 1024.0;
         int fds = Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
         return (rss, fds);
+    }
+
+    /// <summary>
+    /// The server's resident set split by what holds it (<c>/proc/PID/smaps</c>): the garbage collector's reserved
+    /// range (approximated as the run of adjacent anonymous mappings around the largest inaccessible reservation) and
+    /// the other anonymous memory (native allocations, thread stacks, JIT code).
+    /// </summary>
+    public (double GcMb, double OtherAnonMb) RssBreakdown()
+    {
+        var maps = new List<(ulong Start, ulong End, bool Anon, bool Reserved, long RssKb)>();
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{_process.Id}/smaps"))
+            {
+                int dash = line.IndexOf('-');
+                int space = line.IndexOf(' ');
+                if (dash > 0 && space > dash && ulong.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong start)
+                    && ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong end))
+                {
+                    string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    string path = fields.Length > 5 ? fields[5] : "";
+                    bool anon = path.Length == 0 || path == "[heap]" || path.Contains("doublemapper", StringComparison.Ordinal);
+                    maps.Add((start, end, anon, fields[1].StartsWith("---", StringComparison.Ordinal) && path.Length == 0, 0));
+                }
+                else if (line.StartsWith("Rss:", StringComparison.Ordinal) && maps.Count > 0)
+                {
+                    var last = maps[^1];
+                    maps[^1] = last with { RssKb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) };
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return (0, 0);
+        }
+
+        maps.Sort((a, b) => a.Start.CompareTo(b.Start));
+        int big = -1;
+        for (int i = 0; i < maps.Count; i++)
+        {
+            if (maps[i].Reserved && (big < 0 || maps[i].End - maps[i].Start > maps[big].End - maps[big].Start))
+            {
+                big = i;
+            }
+        }
+
+        int lo = big, hi = big;
+        bool Plain(int i) => maps[i].Anon && maps[i].Start != 0;
+        while (big >= 0 && lo > 0 && Plain(lo - 1) && maps[lo - 1].End == maps[lo].Start)
+        {
+            lo--;
+        }
+
+        while (big >= 0 && hi < maps.Count - 1 && Plain(hi + 1) && maps[hi].End == maps[hi + 1].Start)
+        {
+            hi++;
+        }
+
+        long gc = 0, other = 0;
+        for (int i = 0; i < maps.Count; i++)
+        {
+            if (big >= 0 && i >= lo && i <= hi)
+            {
+                gc += maps[i].RssKb;
+            }
+            else if (maps[i].Anon)
+            {
+                other += maps[i].RssKb;
+            }
+        }
+
+        return (gc / 1024.0, other / 1024.0);
+    }
+
+    /// <summary>The host's available memory (<c>MemAvailable</c>, kB).</summary>
+    public static long MemAvailableKb()
+    {
+        string line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
+        return long.Parse(line["MemAvailable:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Total CPU time (user + system) the server has used so far.</summary>

@@ -36,6 +36,37 @@ const ops = {
     await Promise.all(list.map(async (b) => { for (let i = 0; i < per; i++) await b.run("true"); }));
     return { ms: performance.now() - t };
   },
+  async create() {
+    const t = performance.now();
+    const b = await client.createSandbox();
+    const ms = performance.now() - t;
+    boxes.set(b.name, b);
+    return { ms, name: b.name };
+  },
+  async delete({ box: name }) {
+    const t = performance.now();
+    await client.deleteSandbox(name);
+    boxes.delete(name);
+    return { ms: performance.now() - t };
+  },
+  async createMany({ count, concurrency }) {
+    const names = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        names.push((await client.createSandbox()).name);
+      }
+    }));
+    return { names };
+  },
+  async deleteMany({ boxes: names, concurrency }) {
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < names.length) await client.deleteSandbox(names[next++]);
+    }));
+    return {};
+  },
   async upload({ box: name, path, file }) {
     const b = await box(name);
     const content = readFileSync(file);
