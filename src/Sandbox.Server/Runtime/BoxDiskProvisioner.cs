@@ -12,6 +12,7 @@ internal sealed class BoxDiskProvisioner
     private readonly DataDirectory _data;
     private readonly HostCapabilities _host;
     private readonly SandboxServerOptions _options;
+    private readonly SemaphoreSlim _templateLock = new(1, 1);
 
     public BoxDiskProvisioner(DataDirectory data, HostCapabilities host, SandboxServerOptions options)
     {
@@ -54,7 +55,56 @@ internal sealed class BoxDiskProvisioner
         return (disk, image);
     }
 
+    /// <summary>
+    /// Creates a box's empty ext4 image as a sparse copy of a template made once per capacity (in
+    /// <c>DATA/disk-templates</c>): a copy of the few MB <c>mkfs.ext4</c> writes costs milliseconds, the process itself
+    /// 60-170 ms on a busy host. The copies share the template's filesystem UUID.
+    /// </summary>
     private async Task CreateDiskImageAsync(string image, long capacity, CancellationToken cancellationToken)
+    {
+        string template = await EnsureTemplateAsync(capacity, cancellationToken).ConfigureAwait(false);
+        string temp = image + ".tmp";
+        File.Delete(temp);
+        try
+        {
+            SparseFileCopy.Copy(template, temp);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        File.Move(temp, image, overwrite: true);
+    }
+
+    private async Task<string> EnsureTemplateAsync(long capacity, CancellationToken cancellationToken)
+    {
+        string directory = Path.Combine(_data.Root, "disk-templates");
+        string template = Path.Combine(directory, $"ext4-{capacity.ToString(System.Globalization.CultureInfo.InvariantCulture)}.img");
+        if (File.Exists(template))
+        {
+            return template;
+        }
+
+        await _templateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!File.Exists(template))
+            {
+                Directory.CreateDirectory(directory);
+                await MakeFileSystemAsync(template, capacity, cancellationToken).ConfigureAwait(false);
+            }
+
+            return template;
+        }
+        finally
+        {
+            _templateLock.Release();
+        }
+    }
+
+    private async Task MakeFileSystemAsync(string image, long capacity, CancellationToken cancellationToken)
     {
         string temp = image + ".tmp";
         await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))

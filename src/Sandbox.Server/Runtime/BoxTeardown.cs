@@ -19,6 +19,10 @@ namespace Sandbox.Server.Runtime;
 internal sealed class BoxTeardown
 {
     public const int MaxConcurrent = 2;
+
+    /// <summary>Teardowns after which, once none is pending, the memory their boxes used is handed back (see <see cref="OnTeardownFinished"/>).</summary>
+    internal const int CompactAfter = 50;
+    private int _finishedSinceCompaction;
     private readonly ConcurrentDictionary<string, Task> _pending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
     private readonly ILogger _logger;
@@ -48,9 +52,29 @@ internal sealed class BoxTeardown
             return;
         }
 
-        _ = task.ContinueWith(t => _pending.TryRemove(new KeyValuePair<string, Task>(boxId, t)), CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = task.ContinueWith(t =>
+        {
+            _pending.TryRemove(new KeyValuePair<string, Task>(boxId, t));
+            OnTeardownFinished();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         gate.SetResult();
+    }
+
+    /// <summary>
+    /// After many boxes went away at once (<see cref="CompactAfter"/> teardowns since the last time, and none pending),
+    /// one aggressive garbage collection on a pool thread: the server GC otherwise keeps the memory those boxes' objects
+    /// used (launcher processes, pipes and their buffers, command registries) for as long as nothing allocates. Never on
+    /// a request path; a server that creates and deletes boxes one by one reaches it once per that many deletes.
+    /// </summary>
+    private void OnTeardownFinished()
+    {
+        if (Interlocked.Increment(ref _finishedSinceCompaction) < CompactAfter || !_pending.IsEmpty)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _finishedSinceCompaction, 0);
+        _ = Task.Run(() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true));
     }
 
     /// <summary>Completes when no teardown is pending (including ones queued while waiting).</summary>
