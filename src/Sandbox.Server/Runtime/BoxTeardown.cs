@@ -16,7 +16,7 @@ namespace Sandbox.Server.Runtime;
 /// pending one (<see cref="WhenIdleAsync"/>); what a killed server left is found by the next start from the box's
 /// record (status <c>deleting</c>) and removed again. Thread-safe.
 /// </remarks>
-internal sealed class BoxTeardown
+internal sealed partial class BoxTeardown
 {
     public const int MaxConcurrent = 2;
 
@@ -74,8 +74,27 @@ internal sealed class BoxTeardown
         }
 
         Interlocked.Exchange(ref _finishedSinceCompaction, 0);
-        _ = Task.Run(() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true));
+        _ = Task.Run(() =>
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            // The native side (glibc arenas that served the launchers' pipes and process starts) keeps freed pages too.
+            if (OperatingSystem.IsLinux())
+            {
+                try
+                {
+                    MallocTrim(0);
+                }
+                catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+                {
+                    // Not glibc (musl has no malloc_trim): nothing to hand back this way.
+                }
+            }
+        });
     }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 
     /// <summary>Completes when no teardown is pending (including ones queued while waiting).</summary>
     public async Task WhenIdleAsync()
