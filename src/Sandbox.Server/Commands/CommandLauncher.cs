@@ -5,7 +5,9 @@ using Sandbox.Server.Runtime;
 namespace Sandbox.Server.Commands;
 
 /// <summary>
-/// Starts a command inside a running box: sandbox-box-exec (the server's small nsenter) enters the box's mount, uts, ipc,
+/// Starts a command inside a running box. Normally through the box's command spawner (<see cref="BoxCommandSpawner"/>):
+/// one fork + exec of the shell, already in the box's namespaces, cgroups and restrictions. Where the box has no
+/// spawner (it could not start, or it went away) the command starts the older way: sandbox-box-exec (the server's small nsenter) enters the box's mount, uts, ipc,
 /// net, pid, cgroup and user namespaces and, before exec, drops to the box's capabilities, sets no_new_privs and installs
 /// the box's seccomp filter (a process entering a user namespace would otherwise have every capability in it), where
 /// an in-box prelude reports the command's pid as seen in the box and waits; the server moves that process into the
@@ -37,6 +39,23 @@ internal sealed class CommandLauncher
         }
 
         CommandCgroup? cgroup = box.Cgroup?.RentCommandGroup();
+        if (box.Spawner is { IsAlive: true } spawner)
+        {
+            try
+            {
+                return await StartSpawnedAsync(box, spawner, spec, cgroup, onFinished, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SpawnerLostException)
+            {
+                // Started the older way below.
+            }
+            catch
+            {
+                cgroup?.Remove();
+                throw;
+            }
+        }
+
         var psi = new ProcessStartInfo(_host.BoxExecPath!)
         {
             UseShellExecute = false,
@@ -115,6 +134,25 @@ internal sealed class CommandLauncher
             cgroup?.Remove();
             throw;
         }
+    }
+
+    private async Task<CommandSession> StartSpawnedAsync(RunningBox box, BoxCommandSpawner spawner, CommandSpec spec, CommandCgroup? cgroup,
+        Action<CommandSession> onFinished, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> argv = spec.Pty ? ["script", "-qefc", spec.Command, "/dev/null"] : [spec.Shell, "-c", spec.Command];
+        IReadOnlyDictionary<string, string> environment = spec.Environment;
+        if (spec.Pty)
+        {
+            environment = new Dictionary<string, string>(spec.Environment, StringComparer.Ordinal) { ["SHELL"] = spec.Shell };
+        }
+
+        int uid = spec.Uid ?? 0;
+        var (process, boxPid) = await spawner.SpawnAsync(argv, environment, spec.WorkingDirectory, uid, spec.Gid ?? uid, cgroup, cancellationToken)
+            .ConfigureAwait(false);
+        var session = new CommandSession(spec, process, boxPid, cgroup, box.Cgroup is { } bc ? bc.Return : null, _bufferBytes, _time, onFinished,
+            s => box.Commands.Expire(s));
+        session.Start(ReadOnlyMemory<byte>.Empty);
+        return session;
     }
 
     /// <summary>

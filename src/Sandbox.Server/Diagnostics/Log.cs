@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Debug, "Box {BoxId} launcher: {Line}")]
     public static partial void BoxLauncherOutput(ILogger logger, string boxId, string line);
 
+    [LoggerMessage(41, LogLevel.Warning, "Box {BoxId}: the command spawner did not start; its commands start through sandbox-box-exec")]
+    public static partial void CommandSpawnerUnavailable(ILogger logger, string boxId, Exception exception);
+
     [LoggerMessage(15, LogLevel.Warning, "Box metadata {Path} could not be loaded")]
     public static partial void BoxLoadFailed(ILogger logger, string path, Exception exception);
 

@@ -9,7 +9,7 @@ namespace Sandbox.Server.Runtime;
 /// Starts a box: a private mount namespace that mounts the box's loop disk and overlays (lower layers idmapped to the
 /// box's ids), then bubblewrap with new user (box ids 0-65535 = host ids <see cref="BoxIdentity.Base"/>+, so box root
 /// is no host id of any significance), pid, net, ipc and uts namespaces running a tiny init. Commands later enter the
-/// box through sandbox-box-exec (<see cref="Commands.CommandLauncher"/>).
+/// box through its command spawner or sandbox-box-exec (<see cref="Commands.CommandLauncher"/>).
 /// </summary>
 internal sealed class BoxLauncher
 {
@@ -66,7 +66,8 @@ internal sealed class BoxLauncher
             }
 
             _ = DrainAsync(process, spec.BoxId);
-            return new RunningBox(process, initPid, spec.Cgroup, _identity.Base, spec.SeccompFilter);
+            var spawner = await StartSpawnerAsync(spec, initPid, cancellationToken).ConfigureAwait(false);
+            return new RunningBox(process, initPid, spec.Cgroup, _identity.Base, spec.SeccompFilter, spawner);
         }
         catch (Exception e) when (e is not BoxStartException)
         {
@@ -86,6 +87,26 @@ internal sealed class BoxLauncher
         }
     }
 
+
+    /// <summary>The box's command spawner, or null (logged) where it cannot start: commands then use sandbox-box-exec.</summary>
+    private async Task<Commands.BoxCommandSpawner?> StartSpawnerAsync(BoxLaunchSpec spec, int initPid, CancellationToken cancellationToken)
+    {
+        if (_host.BoxExecPath is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await Commands.BoxCommandSpawner.StartAsync(_host.BoxExecPath, initPid, spec.SeccompFilter, _logger, spec.BoxId, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Commands.CommandStartException e)
+        {
+            Log.CommandSpawnerUnavailable(_logger, spec.BoxId, e);
+            return null;
+        }
+    }
 
     private static async Task<int> ReadChildPidAsync(Process process, CancellationToken cancellationToken)
     {

@@ -10,8 +10,9 @@ internal sealed class RunningBox : IAsyncDisposable
     private readonly Process _launcher;
     private int _disposed;
 
-    public RunningBox(Process launcher, int initPid, BoxCgroup? cgroup, int ownerId, string? seccompFilter = null)
+    public RunningBox(Process launcher, int initPid, BoxCgroup? cgroup, int ownerId, string? seccompFilter = null, BoxCommandSpawner? spawner = null)
     {
+        Spawner = spawner;
         SeccompFilter = seccompFilter;
         _launcher = launcher;
         InitPid = initPid;
@@ -31,6 +32,9 @@ internal sealed class RunningBox : IAsyncDisposable
     public string NetworkNamespacePath => $"/proc/{InitPid}/ns/net";
 
     public BoxCgroup? Cgroup { get; }
+
+    /// <summary>The box's command spawner; null where it could not be started (commands then start through sandbox-box-exec).</summary>
+    public BoxCommandSpawner? Spawner { get; }
 
     /// <summary>The compiled seccomp filter every process of the box runs under (null where none is built).</summary>
     public string? SeccompFilter { get; }
@@ -96,6 +100,11 @@ internal sealed class RunningBox : IAsyncDisposable
         }
 
         await Commands.DisposeAsync().ConfigureAwait(false);
+        if (Spawner is not null)
+        {
+            await Spawner.DisposeAsync().ConfigureAwait(false);
+        }
+
         Files.Dispose();
         if (Cgroup is not null)
         {
