@@ -118,9 +118,11 @@ internal static class BoxEndpoints
         var body = await ApiRequest.ReadJsonAsync<CaptureSnapshotRequest>(request, ct).ConfigureAwait(false);
         if (body.DockerImage is not null)
         {
-            if (boxes.DockerfileBuilds.TryAdopt(box, body.DockerImage, body.Name, body.FsCapacityBytes, body.RunConfig, out var built))
+            if (boxes.DockerfileBuilds.FindBuilt(box, body.DockerImage) is { } built)
             {
-                return Results.Json(built!.ToInfo(), SandboxJson.Options, statusCode: 201);
+                RunConfigs.Validate(body.RunConfig, "run_config");
+                boxes.DockerfileBuilds.Adopt(built, body.DockerImage, SnapshotRequestValidator.Name(body.Name), body.FsCapacityBytes, body.RunConfig);
+                return Results.Json(built.ToInfo(), SandboxJson.Options, statusCode: 201);
             }
 
             throw ApiException.Validation("docker_image", "docker_image export is not supported by the local sandbox server (there is no Docker engine inside its sandboxes): only the tag of a Dockerfile build run in this sandbox can be captured; omit it to capture the sandbox's filesystem");
@@ -131,9 +133,10 @@ internal static class BoxEndpoints
             throw ApiException.Validation("name", "A non-persistent sandbox cannot be captured as a filesystem snapshot");
         }
 
+        string snapshotName = SnapshotRequestValidator.Name(body.Name);
         var running = await boxes.EnsureRunningAsync(box, ct).ConfigureAwait(false);
         var parent = boxes.Snapshots.Find(box.Record.SnapshotId) ?? throw ApiException.SnapshotNotFound(box.Record.SnapshotId);
-        var snapshot = await boxes.Snapshots.CaptureAsync(parent, box.Id, boxes.UpperLayersPath(box, running), body.Name,
+        var snapshot = await boxes.Snapshots.CaptureAsync(parent, box.Id, boxes.UpperLayersPath(box, running), snapshotName,
             body.FsCapacityBytes ?? box.Record.FsCapacityBytes, RunConfigs.Layer(RunConfigs.Layer(parent.RunConfig, box.Record.RunConfig), body.RunConfig), ct,
             boxes.UnshiftCapturedLayer).ConfigureAwait(false);
         return Results.Json(snapshot.ToInfo(), SandboxJson.Options, statusCode: 201);

@@ -11,7 +11,7 @@ internal static class SnapshotEndpoints
         group.MapPost("/snapshots", async (HttpRequest request, BoxManager boxes, CancellationToken ct) =>
         {
             var body = await ApiRequest.ReadJsonAsync<CreateSnapshotRequest>(request, ct).ConfigureAwait(false);
-            var record = boxes.Snapshots.CreateFromImage(body);
+            var record = boxes.Snapshots.CreateFromImage(SnapshotRequestValidator.Create(body));
             return Results.Json(record.ToInfo(), SandboxJson.Options, statusCode: 201);
         });
         group.MapGet("/snapshots", (HttpRequest request, BoxManager boxes) =>

@@ -31,22 +31,14 @@ internal sealed partial class SnapshotStore
             Save(previous);
         }
 
-        var now = _time.GetUtcNow();
-        var record = new SnapshotRecord
+        return Register(new SnapshotRecord
         {
-            Id = Guid.NewGuid().ToString(),
             Name = DefaultName,
             Status = SnapshotStatus.Ready,
             Kind = SnapshotKind.Rootfs,
             RootfsPath = rootfs,
-            CreatedAt = now,
-            UpdatedAt = now,
             DockerImage = "debian:" + Path.GetFileName(rootfs),
             RunConfig = new RunConfig { User = "0", WorkDir = "/home/user" },
-        };
-        Directory.CreateDirectory(_data.SnapshotDirectory(record.Id));
-        Save(record);
-        _snapshots[record.Id] = record;
-        return record;
+        }, claimName: false);
     }
 }

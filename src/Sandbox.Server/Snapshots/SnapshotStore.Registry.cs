@@ -25,24 +25,18 @@ internal sealed partial class SnapshotStore
     /// <summary>Stored registry credentials (write-only through the API).</summary>
     public RegistryStore Registries { get; }
 
-    private SnapshotRecord CreateFromRegistry(CreateSnapshotRequest request)
+    private SnapshotRecord CreateFromRegistry(SnapshotCreateParameters request, ImageReference image)
     {
-        string text = request.DockerImage!.Trim();
-        if (!ImageReference.TryParse(text, out var image, out string? error))
-        {
-            throw new InvalidRequestException("docker_image",
-                $"'{text}' is neither a local path (absolute, or dir:/path) nor an image reference ([host[:port]/]repository[:tag][@sha256:…]): {error}");
-        }
-
+        string text = request.DockerImage.Trim();
         RegistryRecord? registry = null;
         if (request.RegistryId is { Length: > 0 } registryId)
         {
             registry = Registries.Find(registryId) ?? throw new InvalidRequestException("registry_id", $"Registry '{registryId}' not found");
             string host = registry.Host;
-            bool explicitHost = image!.Registry != ImageReference.DockerHub || text.StartsWith("docker.io/", StringComparison.Ordinal);
+            bool explicitHost = image.Registry != ImageReference.DockerHub || text.StartsWith("docker.io/", StringComparison.Ordinal);
             if (!explicitHost && host != ImageReference.DockerHub && ImageReference.TryParse(host + "/" + text, out var onRegistry, out _))
             {
-                image = onRegistry;
+                image = onRegistry!;
             }
             else if (image.Registry != host)
             {
@@ -51,27 +45,12 @@ internal sealed partial class SnapshotStore
             }
         }
 
-        var now = _time.GetUtcNow();
-        var record = new SnapshotRecord
-        {
-            Id = Guid.NewGuid().ToString(),
-            Name = request.Name,
-            Status = SnapshotStatus.Building,
-            StatusMessage = $"Pulling {image}",
-            Kind = SnapshotKind.Rootfs,
-            FsCapacityBytes = request.FsCapacityBytes,
-            DockerImage = request.DockerImage,
-            RegistryId = registry?.Id,
-            CreatedAt = now,
-            UpdatedAt = now,
-            RunConfig = request.RunConfig,
-        };
-        AddNew(record);
-        string rootfs = Path.Combine(_data.SnapshotDirectory(record.Id), "rootfs");
-        record.RootfsPath = rootfs;
-        Save(record);
-        var pulled = image!;
-        _ = Task.Run(() => PullAsync(record, pulled, registry, request.RunConfig, rootfs));
+        var record = Importing(request);
+        record.StatusMessage = $"Pulling {image}";
+        record.RegistryId = registry?.Id;
+        Register(record, withRootfs: true);
+        var pulled = image;
+        _ = Task.Run(() => PullAsync(record, pulled, registry, request.RunConfig, record.RootfsPath!));
         return record;
     }
 

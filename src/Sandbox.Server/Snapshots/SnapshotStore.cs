@@ -79,25 +79,14 @@ internal sealed partial class SnapshotStore
         EnsureSkeleton(Default);
     }
 
-    private SnapshotRecord CreateDefault()
+    private SnapshotRecord CreateDefault() => Register(new SnapshotRecord
     {
-        var now = _time.GetUtcNow();
-        var record = new SnapshotRecord
-        {
-            Id = Guid.NewGuid().ToString(),
-            Name = DefaultName,
-            Status = SnapshotStatus.Ready,
-            Kind = SnapshotKind.Host,
-            CreatedAt = now,
-            UpdatedAt = now,
-            DockerImage = "host",
-            RunConfig = new RunConfig { User = "0", WorkDir = "/home/user" },
-        };
-        Directory.CreateDirectory(_data.SnapshotDirectory(record.Id));
-        Save(record);
-        _snapshots[record.Id] = record;
-        return record;
-    }
+        Name = DefaultName,
+        Status = SnapshotStatus.Ready,
+        Kind = SnapshotKind.Host,
+        DockerImage = "host",
+        RunConfig = new RunConfig { User = "0", WorkDir = "/home/user" },
+    }, claimName: false);
 
     private string SkeletonPath(SnapshotRecord hostSnapshot) => Path.Combine(_data.SnapshotDirectory(hostSnapshot.Id), "skel");
 
@@ -191,29 +180,15 @@ internal sealed partial class SnapshotStore
         return lowers;
     }
 
-    /// <summary>POST /snapshots: imports a local root filesystem folder or a docker-save / OCI archive.</summary>
-    public SnapshotRecord CreateFromImage(CreateSnapshotRequest request)
+    /// <summary>
+    /// POST /snapshots: imports a local root filesystem folder or a docker-save / OCI archive, or pulls
+    /// <see cref="SnapshotCreateParameters.Image"/> from its registry; the snapshot is building until that ends.
+    /// </summary>
+    public SnapshotRecord CreateFromImage(SnapshotCreateParameters request)
     {
-        ValidateName(request.Name);
-        if (string.IsNullOrWhiteSpace(request.DockerImage))
+        if (request.Image is { } image)
         {
-            throw new InvalidRequestException("docker_image", "docker_image is required");
-        }
-
-        if (request.FsCapacityBytes < 0)
-        {
-            throw new InvalidRequestException("fs_capacity_bytes", "fs_capacity_bytes must be >= 0");
-        }
-
-        RunConfigs.Validate(request.RunConfig, "run_config");
-        if (!SnapshotImporter.IsLocalSource(request.DockerImage))
-        {
-            return CreateFromRegistry(request);
-        }
-
-        if (request.RegistryId is not null)
-        {
-            throw new InvalidRequestException("registry_id", "registry_id applies to registry images only; docker_image names a local folder or archive");
+            return CreateFromRegistry(request, image);
         }
 
         var source = SnapshotImporter.ResolveSource(request.DockerImage);
@@ -223,23 +198,8 @@ internal sealed partial class SnapshotStore
             throw new InvalidRequestException("docker_image", "docker_image must not point into (or contain) the sandbox server's data directory: it holds other sandboxes' files");
         }
 
-        var now = _time.GetUtcNow();
-        var record = new SnapshotRecord
-        {
-            Id = Guid.NewGuid().ToString(),
-            Name = request.Name,
-            Status = SnapshotStatus.Building,
-            Kind = SnapshotKind.Rootfs,
-            FsCapacityBytes = request.FsCapacityBytes,
-            DockerImage = request.DockerImage,
-            CreatedAt = now,
-            UpdatedAt = now,
-            RunConfig = request.RunConfig,
-        };
-        AddNew(record);
-        string rootfs = Path.Combine(_data.SnapshotDirectory(record.Id), "rootfs");
-        record.RootfsPath = rootfs;
-        Save(record);
+        var record = Register(Importing(request), withRootfs: true);
+        string rootfs = record.RootfsPath!;
         _ = Task.Run(async () =>
         {
             try
@@ -268,22 +228,15 @@ internal sealed partial class SnapshotStore
     public async Task<SnapshotRecord> CaptureAsync(SnapshotRecord parent, string boxId, string upperRoot, string name, long? fsCapacityBytes, RunConfig? runConfig, CancellationToken cancellationToken,
         Action<string>? afterCopy = null)
     {
-        ValidateName(name);
-        var now = _time.GetUtcNow();
-        var record = new SnapshotRecord
+        var record = Register(new SnapshotRecord
         {
-            Id = Guid.NewGuid().ToString(),
             Name = name,
-            Status = SnapshotStatus.Building,
             Kind = parent.Kind,
             RootfsPath = parent.RootfsPath,
             FsCapacityBytes = fsCapacityBytes ?? parent.FsCapacityBytes,
             SourceSandboxId = boxId,
-            CreatedAt = now,
-            UpdatedAt = now,
             RunConfig = runConfig,
-        };
-        AddNew(record);
+        });
         string layer = Path.Combine(_data.SnapshotDirectory(record.Id), "layer");
         try
         {
@@ -304,18 +257,47 @@ internal sealed partial class SnapshotStore
         return record;
     }
 
-    private void AddNew(SnapshotRecord record)
+    /// <summary>A building snapshot of an image (<paramref name="request"/>), before it is registered.</summary>
+    private static SnapshotRecord Importing(SnapshotCreateParameters request) => new()
     {
+        Name = request.Name,
+        Kind = SnapshotKind.Rootfs,
+        FsCapacityBytes = request.FsCapacityBytes,
+        DockerImage = request.DockerImage,
+        RunConfig = request.RunConfig,
+    };
+
+    /// <summary>
+    /// The one way a snapshot comes into the store: gives <paramref name="record"/> its id and timestamps, claims its name
+    /// (a name held by a snapshot that has not failed is a conflict, unless <paramref name="claimName"/> is false for the
+    /// built-in default), creates its folder (with <paramref name="withRootfs"/>, its <c>rootfs</c> is the record's root
+    /// filesystem), and saves it.
+    /// </summary>
+    private SnapshotRecord Register(SnapshotRecord record, bool withRootfs = false, bool claimName = true)
+    {
+        var now = _time.GetUtcNow();
+        record.Id = Guid.NewGuid().ToString();
+        record.CreatedAt = now;
+        record.UpdatedAt = now;
+        string folder = _data.SnapshotDirectory(record.Id);
         lock (_createGate)
         {
-            if (_snapshots.Values.Any(s => s.Name == record.Name && s.Status != SnapshotStatus.Failed))
+            if (claimName && _snapshots.Values.Any(s => s.Name == record.Name && s.Status != SnapshotStatus.Failed))
             {
                 throw new ConflictException($"Snapshot name '{record.Name}' already in use");
             }
 
-            Directory.CreateDirectory(_data.SnapshotDirectory(record.Id));
+            Directory.CreateDirectory(folder);
+            if (withRootfs)
+            {
+                record.RootfsPath = Path.Combine(folder, "rootfs");
+            }
+
             _snapshots[record.Id] = record;
         }
+
+        Save(record);
+        return record;
     }
 
     /// <summary>Deletes a snapshot unless boxes or other snapshots are built on it.</summary>
@@ -341,18 +323,5 @@ internal sealed partial class SnapshotStore
 
         _snapshots.TryRemove(record.Id, out _);
         _ = Task.Run(() => FileTree.Delete(_data.SnapshotDirectory(record.Id)));
-    }
-
-    internal static void ValidateName(string name)
-    {
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            throw new InvalidRequestException("name", "name is required");
-        }
-
-        if (name.Length > 128 || name.Any(c => char.IsControl(c) || c == '/'))
-        {
-            throw new InvalidRequestException("name", "name must be at most 128 characters without '/' or control characters");
-        }
     }
 }

@@ -11,17 +11,8 @@ namespace Sandbox.Server.Snapshots.Dockerfile;
 /// (<see cref="ImagePuller"/>, with the credentials of a registry configured for its host), relaying the pull's progress
 /// to the build log; removes snapshots the build no longer needs.
 /// </summary>
-internal sealed class BaseImageResolver
+internal sealed class BaseImageResolver(BoxManager boxes)
 {
-    private readonly BoxManager _boxes;
-    private readonly SnapshotStore _snapshots;
-
-    public BaseImageResolver(BoxManager boxes)
-    {
-        _boxes = boxes;
-        _snapshots = boxes.Snapshots;
-    }
-
     /// <summary>
     /// The snapshot <paramref name="image"/> names: a ready snapshot of this server, an image pulled before, or a new pull
     /// (<c>PulledNow</c>: the caller removes it if the build fails).
@@ -33,7 +24,7 @@ internal sealed class BaseImageResolver
             throw new DockerfileBuildException(DockerfileBuildError.Unsupported, $"line {from.Line}: FROM scratch is not supported (RUN steps need a shell in the image); start from an image or a snapshot");
         }
 
-        var snapshots = _snapshots;
+        var snapshots = boxes.Snapshots;
         if (snapshots.Find(image) is { Status: SnapshotStatus.Ready } local)
         {
             log($"  base: snapshot '{local.Name}' ({local.Id})");
@@ -52,7 +43,7 @@ internal sealed class BaseImageResolver
         }
 
         var registry = snapshots.Registries.List().FirstOrDefault(r => r.Host == reference!.Registry);
-        string name = "image-" + new string([.. image.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-')]);
+        string name = "image-" + new string([.. image.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-').Take(114)]);
         if (snapshots.Find(name) is not null)
         {
             name += "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
@@ -62,7 +53,7 @@ internal sealed class BaseImageResolver
         SnapshotRecord record;
         try
         {
-            record = snapshots.CreateFromImage(new CreateSnapshotRequest { Name = name, DockerImage = image, RegistryId = registry?.Id });
+            record = snapshots.CreateFromImage(new SnapshotCreateParameters { Name = name, DockerImage = image, Image = reference, RegistryId = registry?.Id });
         }
         catch (DomainException e)
         {
@@ -113,7 +104,7 @@ internal sealed class BaseImageResolver
     {
         try
         {
-            _snapshots.Delete(id, _boxes.IsSnapshotInUse);
+            boxes.Snapshots.Delete(id, boxes.IsSnapshotInUse);
         }
         catch (DomainException)
         {

@@ -136,19 +136,16 @@ internal sealed partial class DockerfileBuilds
         return session;
     }
 
-    /// <summary>
-    /// Capture with <c>docker_image</c>: the snapshot built in <paramref name="builder"/> under that tag, renamed to
-    /// <paramref name="name"/>; false when no build of that sandbox produced the tag.
-    /// </summary>
-    public bool TryAdopt(Box builder, string tag, string name, long? fsCapacityBytes, RunConfig? runConfig, out SnapshotRecord? snapshot)
-    {
-        snapshot = null;
-        if (!_built.TryGetValue(tag, out var built) || built.BuilderId != builder.Id || _boxes.Snapshots.Find(built.SnapshotId) is not { } record)
-        {
-            return false;
-        }
+    /// <summary>Capture with <c>docker_image</c>: the snapshot a build in <paramref name="builder"/> made under that tag; null when none did.</summary>
+    public SnapshotRecord? FindBuilt(Box builder, string tag) =>
+        _built.TryGetValue(tag, out var built) && built.BuilderId == builder.Id ? _boxes.Snapshots.Find(built.SnapshotId) : null;
 
-        RunConfigs.Validate(runConfig, "run_config");
+    /// <summary>
+    /// Gives <paramref name="record"/> (<see cref="FindBuilt"/> of <paramref name="tag"/>) its final <paramref name="name"/>
+    /// and the capture call's settings; a build nobody adopts is removed with its builder.
+    /// </summary>
+    public void Adopt(SnapshotRecord record, string tag, string name, long? fsCapacityBytes, RunConfig? runConfig)
+    {
         _boxes.Snapshots.Rename(record, name);
         _built.TryRemove(tag, out _);
         if (fsCapacityBytes is { } capacity)
@@ -159,8 +156,6 @@ internal sealed partial class DockerfileBuilds
         record.RunConfig = RunConfigs.Layer(record.RunConfig, runConfig);
         record.DockerImage = tag;
         _boxes.Snapshots.Save(record);
-        snapshot = record;
-        return true;
     }
 
     /// <summary>Removes what builds in <paramref name="builder"/> made and nobody captured (the builder sandbox is being deleted).</summary>
