@@ -2,7 +2,6 @@ using System.Text.Json;
 using CodeInterpreterAgent.Mcp;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
-using Xunit.Abstractions;
 
 namespace Samples.Tests;
 

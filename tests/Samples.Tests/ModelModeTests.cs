@@ -1,7 +1,6 @@
 using System.Text.Json;
 using CodeInterpreterAgent;
 using CodeInterpreterAgent.Agent;
-using Xunit.Abstractions;
 
 namespace Samples.Tests;
 

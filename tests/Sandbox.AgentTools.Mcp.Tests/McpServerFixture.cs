@@ -19,7 +19,7 @@ public sealed class McpServerFixture : EmbeddedServerFixture
 
     public SandboxLeasePool Pool => _mcp.Services.GetRequiredService<SandboxLeasePool>();
 
-    public override async Task InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
         _mcp = await StartMcpServerAsync(Client, requireApproval: false);
@@ -51,7 +51,7 @@ public sealed class McpServerFixture : EmbeddedServerFixture
 
     public Task<McpClient> ConnectAsync(McpClientOptions? options = null) => ConnectAsync(McpEndpoint, options);
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await _mcp.DisposeAsync();
         await base.DisposeAsync();

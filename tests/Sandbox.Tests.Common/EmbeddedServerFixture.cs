@@ -19,7 +19,7 @@ public class EmbeddedServerFixture : IAsyncLifetime
     /// <summary>Raw HTTP to the server's LangSmith endpoint, with the API key.</summary>
     public HttpClient Http { get; private set; } = null!;
 
-    public virtual async Task InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         Server = await LocalSandboxServer.StartAsync(CreateOptions(TestLog.CreateLoggerFactory()));
         Http = new HttpClient { BaseAddress = Server.LangSmithEndpoint, Timeout = TimeSpan.FromSeconds(60) };
@@ -27,7 +27,7 @@ public class EmbeddedServerFixture : IAsyncLifetime
         Client = Server.CreateClient();
     }
 
-    public virtual async Task DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         Client.Dispose();
         Http.Dispose();

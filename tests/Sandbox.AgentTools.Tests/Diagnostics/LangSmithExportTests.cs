@@ -21,7 +21,7 @@ public sealed class LangSmithExportTests : IAsyncLifetime
     private readonly ConcurrentQueue<(Dictionary<string, string> Headers, string Path, string ContentType, byte[] Body)> _requests = new();
     private KestrelTestHost _receiver = null!;
 
-    public async Task InitializeAsync() => _receiver = await KestrelTestHost.StartAsync(app => app.MapPost("/otel/v1/traces", async (HttpContext context) =>
+    public async ValueTask InitializeAsync() => _receiver = await KestrelTestHost.StartAsync(app => app.MapPost("/otel/v1/traces", async (HttpContext context) =>
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
@@ -31,7 +31,7 @@ public sealed class LangSmithExportTests : IAsyncLifetime
         return Results.Bytes([], "application/x-protobuf");
     }));
 
-    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
 
     [Fact]
     public async Task ToolSpans_AreExportedToLangSmith_WithGenAiAttributes()

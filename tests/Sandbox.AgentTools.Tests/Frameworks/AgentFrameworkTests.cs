@@ -14,9 +14,9 @@ public sealed class AgentFrameworkTests(LocalServerFixture fixture) : IAsyncLife
 {
     private FakeOpenAIServer _model = null!;
 
-    public async Task InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
+    public async ValueTask InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
 
-    public async Task DisposeAsync() => await _model.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
 
     private AIAgent CreateAgent(SandboxToolOptions? options = null)
     {

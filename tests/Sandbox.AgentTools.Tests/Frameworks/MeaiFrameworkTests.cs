@@ -15,9 +15,9 @@ public sealed class MeaiFrameworkTests(LocalServerFixture fixture) : IAsyncLifet
 {
     private FakeOpenAIServer _model = null!;
 
-    public async Task InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
+    public async ValueTask InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
 
-    public async Task DisposeAsync() => await _model.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
 
     private IChatClient CreateChatClient() =>
         new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = _model.BaseUri })

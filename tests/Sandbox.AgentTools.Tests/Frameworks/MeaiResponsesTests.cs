@@ -18,9 +18,9 @@ public sealed class MeaiResponsesTests(LocalServerFixture fixture) : IAsyncLifet
 {
     private FakeOpenAIServer _model = null!;
 
-    public async Task InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
+    public async ValueTask InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
 
-    public async Task DisposeAsync() => await _model.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
 
     private IChatClient CreateChatClient(bool moveImages)
     {

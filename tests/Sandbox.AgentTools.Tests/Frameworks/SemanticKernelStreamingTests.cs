@@ -19,9 +19,9 @@ public sealed class SemanticKernelStreamingTests(LocalServerFixture fixture) : I
     private static readonly OpenAIPromptExecutionSettings Auto = new() { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() };
     private FakeOpenAIServer _model = null!;
 
-    public async Task InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
+    public async ValueTask InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
 
-    public async Task DisposeAsync() => await _model.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
 
     private Kernel CreateKernel()
     {

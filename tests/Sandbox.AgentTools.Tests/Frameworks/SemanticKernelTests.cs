@@ -20,9 +20,9 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
     private static readonly Func<string, string> Sk = name => "sandbox-" + name;
     private FakeOpenAIServer _model = null!;
 
-    public async Task InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
+    public async ValueTask InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
 
-    public async Task DisposeAsync() => await _model.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
 
     private Kernel CreateKernel(Action<SandboxKernelOptions>? configure = null)
     {

@@ -8,14 +8,14 @@ public sealed class LocalServerFixture : EmbeddedServerFixture
 {
     public SandboxLeasePool Pool { get; private set; } = null!;
 
-    public override async Task InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
         Pool = new SandboxLeasePool(Client, new SandboxPoolOptions { MinIdle = 1, MaxBoxes = 16, AcquireTimeout = TimeSpan.FromSeconds(60) },
             TimeProvider.System, NullLoggerFactory.Instance);
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await Pool.DisposeAsync();
         await base.DisposeAsync();

@@ -10,13 +10,13 @@ public sealed class ToolSchemaTests : IAsyncLifetime
     private readonly FakeProvisioner _provisioner = new();
     private SandboxLeasePool _pool = null!;
 
-    public Task InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         _pool = new SandboxLeasePool(_provisioner, new SandboxPoolOptions { MinIdle = 0 }, TimeProvider.System, NullLogger.Instance);
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _pool.DisposeAsync();
         _provisioner.Dispose();
@@ -108,13 +108,13 @@ public sealed class ToolSchemaFromTypesTests : IAsyncLifetime
     private readonly FakeProvisioner _provisioner = new();
     private SandboxLeasePool _pool = null!;
 
-    public Task InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         _pool = new SandboxLeasePool(_provisioner, new SandboxPoolOptions { MinIdle = 0 }, TimeProvider.System, NullLogger.Instance);
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _pool.DisposeAsync();
         _provisioner.Dispose();

@@ -10,9 +10,9 @@ public sealed partial class ConsoleCommandTests(CliFixture fixture) : IAsyncLife
 {
     private string _box = "";
 
-    public async Task InitializeAsync() => _box = await fixture.CreateBoxAsync("console");
+    public async ValueTask InitializeAsync() => _box = await fixture.CreateBoxAsync("console");
 
-    public async Task DisposeAsync() => await fixture.RunAsync("delete", _box);
+    public async ValueTask DisposeAsync() => await fixture.RunAsync("delete", _box);
 
     [Fact]
     public async Task Console_RunsTypedCommands_InRawMode_WithTheTerminalSize_FollowsResizes_AndPassesCtrlC()

@@ -8,9 +8,9 @@ public sealed class ExecCommandTests(CliFixture fixture) : IAsyncLifetime
 {
     private string _box = "";
 
-    public async Task InitializeAsync() => _box = await fixture.CreateBoxAsync("exec");
+    public async ValueTask InitializeAsync() => _box = await fixture.CreateBoxAsync("exec");
 
-    public async Task DisposeAsync() => await fixture.RunAsync("delete", _box);
+    public async ValueTask DisposeAsync() => await fixture.RunAsync("delete", _box);
 
     [Fact]
     public async Task Exec_SeparatesStdoutAndStderr_AndPropagatesTheExitCode()

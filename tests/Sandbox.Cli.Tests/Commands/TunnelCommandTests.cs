@@ -9,7 +9,7 @@ public sealed class TunnelCommandTests(CliFixture fixture) : IAsyncLifetime
 {
     private string _box = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _box = await fixture.CreateBoxAsync("tunnel");
         // The guide's example service: python's http.server on port 8000, plus a line-echo server on 39517.
@@ -24,7 +24,7 @@ public sealed class TunnelCommandTests(CliFixture fixture) : IAsyncLifetime
         Assert.True(started.ExitCode == 0, started.ToString());
     }
 
-    public async Task DisposeAsync() => await fixture.RunAsync("delete", _box);
+    public async ValueTask DisposeAsync() => await fixture.RunAsync("delete", _box);
 
     [Fact]
     public async Task Tunnel_ServesSeveralConcurrentClients_UntilCtrlC()

@@ -21,7 +21,7 @@ public sealed class CliFixture : EmbeddedServerFixture
         ["LANGSMITH_API_KEY"] = Server.ApiKey,
     };
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         foreach (var box in _boxes)
         {

@@ -10,7 +10,7 @@ public sealed class ReattachTests : IAsyncLifetime
     private FakeSandboxServer _server = null!;
     private SandboxClient _client = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await FakeSandboxServer.StartAsync();
         _client = _server.CreateClient(o => o.DelayOverride = (d, _) =>
@@ -24,7 +24,7 @@ public sealed class ReattachTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _client.Dispose();
         await _server.DisposeAsync();

@@ -8,9 +8,9 @@ public sealed class RunAsyncTests : IAsyncLifetime
 {
     private FakeSandboxServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await FakeSandboxServer.StartAsync();
+    public async ValueTask InitializeAsync() => _server = await FakeSandboxServer.StartAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     private static async Task HappyScript(ExecConnection c, Func<ExecConnection, string, Task> body)
     {

@@ -8,7 +8,7 @@ public sealed class DockerfileSnapshotTests : IAsyncLifetime
     private FakeSandboxServer _server = null!;
     private string _context = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await FakeSandboxServer.StartAsync();
         _context = Directory.CreateTempSubdirectory("ctx").FullName;
@@ -20,7 +20,7 @@ public sealed class DockerfileSnapshotTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_context, "src", "lib.py"), "x = 1\n");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Directory.Delete(_context, recursive: true);
         await _server.DisposeAsync();

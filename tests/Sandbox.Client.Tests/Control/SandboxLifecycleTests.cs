@@ -10,13 +10,13 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
     private FakeSandboxServer _server = null!;
     private SandboxClient _client = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await FakeSandboxServer.StartAsync();
         _client = _server.CreateClient();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _client.Dispose();
         await _server.DisposeAsync();

@@ -9,13 +9,13 @@ public sealed class UrlTests : IAsyncLifetime
     private FakeSandboxServer _server = null!;
     private SandboxClient _client = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await FakeSandboxServer.StartAsync();
         _client = _server.CreateClient(o => o.TimeProvider = _time);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _client.Dispose();
         await _server.DisposeAsync();

@@ -4,7 +4,7 @@ using Sandbox.Client.Tests.Infrastructure;
 namespace Sandbox.Client.Tests.Diagnostics;
 
 /// <summary>Delta §9: a sandbox operation inside a traced operation records the sandbox id on it.</summary>
-public sealed class SandboxTracingTests : IAsyncLifetime, IDisposable
+public sealed class SandboxTracingTests : IAsyncLifetime
 {
     private const string SandboxIdAttribute = "langsmith.metadata.sandbox_id";
     private const string SourceName = "Sandbox.Client.Tests.Tracing";
@@ -19,11 +19,13 @@ public sealed class SandboxTracingTests : IAsyncLifetime, IDisposable
 
     public SandboxTracingTests() => ActivitySource.AddActivityListener(_listener);
 
-    public async Task InitializeAsync() => _server = await FakeSandboxServer.StartAsync();
+    public async ValueTask InitializeAsync() => _server = await FakeSandboxServer.StartAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
-    public void Dispose() => _listener.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Dispose();
+        await _server.DisposeAsync();
+    }
 
     [Fact]
     public void SandboxObject_BuiltInsideAnActivity_TagsItWithTheSandboxId()

@@ -10,14 +10,14 @@ public sealed class FileOperationTests : IAsyncLifetime
     private SandboxClient _client = null!;
     private SandboxInstance _box = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await FakeSandboxServer.StartAsync();
         _client = _server.CreateClient();
         _box = _server.Instance(_client);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _client.Dispose();
         await _server.DisposeAsync();

@@ -9,7 +9,7 @@ public sealed class RetryTransportTests : IAsyncLifetime
     private FakeSandboxServer _server = null!;
     private SandboxClient _client = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await FakeSandboxServer.StartAsync();
         _client = _server.CreateClient(o =>
@@ -19,7 +19,7 @@ public sealed class RetryTransportTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _client.Dispose();
         await _server.DisposeAsync();

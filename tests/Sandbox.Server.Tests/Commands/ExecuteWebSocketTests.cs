@@ -9,9 +9,9 @@ public sealed class ExecuteWebSocketTests(ServerFixture fixture) : IClassFixture
 {
     private SandboxInfo _box = null!;
 
-    public async Task InitializeAsync() => _box = await fixture.CreateBoxAsync();
+    public async ValueTask InitializeAsync() => _box = await fixture.CreateBoxAsync();
 
-    public Task DisposeAsync() => fixture.DeleteBoxAsync(_box.Name);
+    public async ValueTask DisposeAsync() => await fixture.DeleteBoxAsync(_box.Name);
 
     private static Dictionary<string, object?> Execute(string command, string? id = null, int timeout = 60, bool closeStdin = false, object? extra = null)
     {

@@ -11,13 +11,13 @@ public sealed class FileApiTests(ServerFixture fixture) : IClassFixture<ServerFi
 {
     private SandboxInfo _box = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _box = await fixture.CreateBoxAsync();
         await fixture.ExecAsync(_box.Id!, "mkdir -p /w/src/pkg /w/docs && printf 'import os\\na.b here\\naxb there\\n' > /w/src/app.py && echo 'x = 1' > /w/src/pkg/mod.py && echo 'a.b in docs' > /w/docs/readme.md && echo top > /w/top.py && seq 1 1000 > /w/nums.txt");
     }
 
-    public Task DisposeAsync() => fixture.DeleteBoxAsync(_box.Name);
+    public async ValueTask DisposeAsync() => await fixture.DeleteBoxAsync(_box.Name);
 
     private string Download(string path) => $"/dp/{_box.Id}/download?path={Uri.EscapeDataString(path)}";
 

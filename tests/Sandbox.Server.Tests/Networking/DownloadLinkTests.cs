@@ -11,7 +11,7 @@ public sealed class DownloadLinkTests : IAsyncLifetime
     private NetworkingTestServer _server = null!;
     private string _root = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await NetworkingTestServer.StartAsync();
         _root = Directory.CreateTempSubdirectory("dlbox-").FullName;
@@ -20,7 +20,7 @@ public sealed class DownloadLinkTests : IAsyncLifetime
         _server.Boxes.Add("dlbox", "files", null, _root);
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Link_WithoutExpiry_ServesGetHeadAndRange_WithoutCredentials()

@@ -17,7 +17,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
     private NetworkingTestServer _server = null!;
     private ScratchNetworkNamespace _ns = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _upstream = await LoopbackUpstream.StartAsync("example.test", "api.example.test", "blocked.test");
         Environment.SetEnvironmentVariable("SANDBOX_SECRET_EGRESS_TEST_TOKEN", SecretValue);
@@ -36,7 +36,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
         _server.Boxes.Add("egressbox", "egress", _ns.NamespacePath, Directory.CreateTempSubdirectory("egress-").FullName);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Environment.SetEnvironmentVariable("SANDBOX_SECRET_EGRESS_TEST_TOKEN", null);
         await _server.Services.GetRequiredService<EgressListeners>().DisposeAsync();

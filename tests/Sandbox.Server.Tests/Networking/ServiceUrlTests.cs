@@ -12,13 +12,13 @@ public sealed class ServiceUrlTests : IAsyncLifetime
     private NetworkingTestServer _server = null!;
     private BoxWithBackend _box = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await NetworkingTestServer.StartAsync();
         _box = await BoxWithBackend.StartAsync(_server);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _box.Dispose();
         await _server.DisposeAsync();

@@ -38,7 +38,7 @@ public sealed class LoopbackRegistryFixture : IAsyncLifetime
 
     public int TokenRequests;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await RunAsync("image", BasicDir);
         BasicPort = int.Parse((await RunAsync("start", BasicDir, "basic", BasicUser, BasicPassword)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
@@ -62,7 +62,7 @@ public sealed class LoopbackRegistryFixture : IAsyncLifetime
         await RunAsync("push", TokenDir, TokenPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "mini", "private/mini:v1", $"{TokenUser}:{TokenPassword}");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await RunAsync("stop", BasicDir);
         await RunAsync("stop", TokenDir);

@@ -22,7 +22,7 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
 
     public string ScreenshotDirectory { get; } = Path.Combine(RepositoryRoot(), "artifacts", "ui-screenshots");
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Server = await LocalSandboxServer.StartAsync(new LocalSandboxServerOptions { Configure = o => o.WarmBoxes = 0 });
         Client = Server.CreateClient();
@@ -36,7 +36,7 @@ public sealed class ConsoleBrowserFixture : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotDirectory);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Browser.DisposeAsync();
         Playwright.Dispose();
