@@ -40,6 +40,23 @@ public sealed class ServerFixture : EmbeddedServerFixture
         return JsonSerializer.Deserialize<ExecuteResponse>(text, SandboxJson.Options)!;
     }
 
+    /// <summary>Runs <paramref name="command"/> with /bin/sh in a new box of snapshot <paramref name="snapshotName"/>, then deletes the box.</summary>
+    public async Task<ExecuteResponse> ShInNewBoxAsync(string snapshotName, string command)
+    {
+        var box = await CreateBoxAsync(new { wait_for_ready = true, snapshot_name = snapshotName });
+        try
+        {
+            using var response = await Http.PostAsJsonAsync($"/dp/{box.Id}/execute", new { command, shell = "/bin/sh" });
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, text);
+            return JsonSerializer.Deserialize<ExecuteResponse>(text, SandboxJson.Options)!;
+        }
+        finally
+        {
+            await DeleteBoxAsync(box.Name);
+        }
+    }
+
     public async Task<ClientWebSocket> ConnectAsync(string boxId)
     {
         var socket = new ClientWebSocket();

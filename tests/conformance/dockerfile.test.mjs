@@ -4,40 +4,29 @@
 // WORKDIR into the snapshot). Nothing leaves loopback.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync, mkdirSync, symlinkSync } from "node:fs";
+import { join, dirname } from "node:path";
 import { SandboxClient, LangSmithResourceCreationError } from "langsmith/sandbox";
 import { startServer, boxName } from "./server.mjs";
+import { startLoopbackRegistry } from "./registry.mjs";
 
-const script = resolve(dirname(fileURLToPath(import.meta.url)), "..", "registry", "loopback-registry.sh");
-const work = mkdtempSync(join(tmpdir(), "conformance-dockerfile-"));
-const password = "pw-" + randomBytes(8).toString("hex");
-const registryTool = (...args) => execFileSync("bash", [script, ...args], { encoding: "utf8" }).trim();
-
+let registry;
 let server;
 let client;
-let port;
 
 before(async () => {
-  registryTool("image", work);
-  port = registryTool("start", work, "basic", "dave", password);
-  registryTool("push", work, port, "mini", "conformance/mini:v1", `dave:${password}`);
+  registry = startLoopbackRegistry("dockerfile", "dave");
   server = await startServer();
   client = new SandboxClient({ apiEndpoint: `${server.endpoint}/v2/sandboxes`, apiKey: server.apiKey });
-  await client.registries.create({ name: boxName("reg"), url: `127.0.0.1:${port}`, username: "dave", password });
+  await client.registries.create({ name: boxName("reg"), url: `127.0.0.1:${registry.port}`, username: registry.user, password: registry.password });
 });
 after(async () => {
   await server?.stop();
-  registryTool("stop", work);
-  rmSync(work, { recursive: true, force: true });
+  registry?.stop();
 });
 
 function context(files) {
-  const dir = mkdtempSync(join(work, "context-"));
+  const dir = mkdtempSync(join(registry.work, "context-"));
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     if (content.symlink) symlinkSync(content.symlink, join(dir, path));
@@ -49,7 +38,7 @@ function context(files) {
 test("createSnapshotFromDockerfile: RUN, COPY, ENV and WORKDIR end up in the snapshot and its boxes", async () => {
   const dir = context({
     Dockerfile: [
-      `FROM 127.0.0.1:${port}/conformance/mini:v1`,
+      `FROM ${registry.image}`,
       "ARG WHO=someone",
       "ENV GREETING=\"hello $WHO\"",
       "WORKDIR /work/app",
@@ -79,8 +68,8 @@ test("createSnapshotFromDockerfile: RUN, COPY, ENV and WORKDIR end up in the sna
 
 test("createSnapshotFromDockerfile: a failing RUN is named in the build log; a COPY out of the context is refused", async () => {
   for (const [files, expected] of [
-    [{ Dockerfile: `FROM 127.0.0.1:${port}/conformance/mini:v1\nRUN echo boom >&2; exit 7\n` }, /step 2\/2 RUN echo boom >&2; exit 7 failed with exit 7: boom/],
-    [{ Dockerfile: `FROM 127.0.0.1:${port}/conformance/mini:v1\nCOPY link /x\n`, link: { symlink: "/etc/passwd" } }, /COPY source 'link' is outside the build context/],
+    [{ Dockerfile: `FROM ${registry.image}\nRUN echo boom >&2; exit 7\n` }, /step 2\/2 RUN echo boom >&2; exit 7 failed with exit 7: boom/],
+    [{ Dockerfile: `FROM ${registry.image}\nCOPY link /x\n`, link: { symlink: "/etc/passwd" } }, /COPY source 'link' is outside the build context/],
   ]) {
     const log = [];
     const name = boxName("failing");

@@ -3,35 +3,25 @@
 // registries client (credentials write-only) and createSnapshot with registryId. Nothing leaves loopback.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
 import { SandboxClient, LangSmithResourceCreationError } from "langsmith/sandbox";
 import { startServer, boxName } from "./server.mjs";
+import { startLoopbackRegistry } from "./registry.mjs";
 
-const script = resolve(dirname(fileURLToPath(import.meta.url)), "..", "registry", "loopback-registry.sh");
-const work = mkdtempSync(join(tmpdir(), "conformance-registry-"));
-const password = "pw-" + randomBytes(8).toString("hex");
-const registryTool = (...args) => execFileSync("bash", [script, ...args], { encoding: "utf8" }).trim();
-
+let loopback;
 let server;
 let client;
 let port;
+let password;
 
 before(async () => {
-  registryTool("image", work);
-  port = registryTool("start", work, "basic", "carol", password);
-  registryTool("push", work, port, "mini", "conformance/mini:v1", `carol:${password}`);
+  loopback = startLoopbackRegistry("registry", "carol");
+  ({ port, password } = loopback);
   server = await startServer();
   client = new SandboxClient({ apiEndpoint: `${server.endpoint}/v2/sandboxes`, apiKey: server.apiKey });
 });
 after(async () => {
   await server?.stop();
-  registryTool("stop", work);
-  rmSync(work, { recursive: true, force: true });
+  loopback?.stop();
 });
 
 test("createSnapshot pulls an image from a private registry; a box boots from it with the image's config", async () => {

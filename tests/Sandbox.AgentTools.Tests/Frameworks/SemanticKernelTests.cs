@@ -1,11 +1,9 @@
-using System.ClientModel;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Microsoft.SemanticKernel.Connectors.OpenAI;
-using OpenAI;
 using Sandbox.AgentTools.SemanticKernel;
 
 namespace Sandbox.AgentTools.Tests.Frameworks;
@@ -15,32 +13,9 @@ namespace Sandbox.AgentTools.Tests.Frameworks;
 /// against a scripted loopback OpenAI-compatible server; the tools run on the embedded local sandbox server.
 /// </summary>
 [Collection(LocalServerCollection.Name)]
-public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLifetime
+public sealed class SemanticKernelTests(LocalServerFixture fixture) : SemanticKernelTestBase(fixture)
 {
-    private static readonly Func<string, string> Sk = name => "sandbox-" + name;
-    private FakeOpenAIServer _model = null!;
-
-    public async ValueTask InitializeAsync() => _model = await FakeOpenAIServer.StartAsync();
-
-    public async ValueTask DisposeAsync() => await _model.DisposeAsync();
-
-    private Kernel CreateKernel(Action<SandboxKernelOptions>? configure = null)
-    {
-        IKernelBuilder builder = Kernel.CreateBuilder();
-        builder.AddOpenAIChatCompletion("fake-model", new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = _model.BaseUri }));
-        builder.AddSandboxTools(fixture.Pool, configure);
-        return builder.Build();
-    }
-
-    private static readonly OpenAIPromptExecutionSettings Auto = new() { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() };
-
-    private static async Task<ChatMessageContent> AskAsync(Kernel kernel, ChatHistory history, string text)
-    {
-        history.AddUserMessage(text);
-        ChatMessageContent reply = await kernel.GetRequiredService<IChatCompletionService>().GetChatMessageContentAsync(history, Auto, kernel);
-        history.Add(reply);
-        return reply;
-    }
+    private Kernel CreateKernel(Action<SandboxKernelOptions>? configure = null) => CreateConnectorKernel(configure);
 
     [Fact]
     public void Plugin_IsNamedSandbox_AndItsTextsUseThePrefixedNames()
@@ -62,54 +37,13 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
     public async Task EveryTool_RunsInTheChatHistorysBox_ImagesArriveAsImageParts_OneSpanPerCall()
     {
         Kernel kernel = CreateKernel();
-        var history = new ChatHistory();
-        using var capture = new SpanCapture(nameof(EveryTool_RunsInTheChatHistorysBox_ImagesArriveAsImageParts_OneSpanPerCall));
-        try
-        {
-            FrameworkScript.EveryTool(_model, Sk);
-            ChatMessageContent reply = await AskAsync(kernel, history, "Sum data/nums.txt, plot, serve it.");
-
-            Assert.Equal(FrameworkScript.FinalText, reply.Content);
-            FrameworkScript.AssertEveryTool(_model, capture, SandboxKernelExtensions.ConversationIdOf(history), "semantic-kernel");
-            Assert.All(capture.ToolSpans, s => Assert.Equal("chat_history", s.GetTagItem("sandbox.conversation.source")));
-
-            // A hint under the plugin prefix: read_file of a missing file points at sandbox-list_files.
-            _model.ReplyWithToolCalls(("call_missing", Sk("read_file"), new { path = "nope.txt" }));
-            _model.ReplyWithText("missing");
-            await AskAsync(kernel, history, "read nope.txt");
-            JsonElement missing = RecordedRequests.ToolRecord(_model.Requests, "call_missing");
-            Assert.Contains("sandbox-list_files", missing.GetProperty("hint").GetString(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            await fixture.Pool.ReleaseConversationAsync(history);
-        }
+        await EveryToolRunsInTheHistorysBoxAsync(kernel, AskTextAsync, "semantic-kernel", nameof(EveryTool_RunsInTheChatHistorysBox_ImagesArriveAsImageParts_OneSpanPerCall),
+            andThen: history => MissingFileHintNamesListFilesAsync(kernel, history)); // under the plugin prefix: sandbox-list_files
     }
 
     [Fact]
-    public async Task TwoChatHistories_SharingOneKernel_DoNotSeeEachOthersVariablesOrFiles()
-    {
-        Kernel kernel = CreateKernel();
-        var a = new ChatHistory();
-        var b = new ChatHistory();
-        try
-        {
-            FrameworkScript.IsolationA1(_model, Sk);
-            await AskAsync(kernel, a, "remember a secret");
-            FrameworkScript.IsolationB(_model, Sk);
-            await AskAsync(kernel, b, "what is the secret?");
-            FrameworkScript.IsolationA2(_model, Sk);
-            await AskAsync(kernel, a, "what is the secret?");
-
-            FrameworkScript.AssertIsolation(_model, "semantic-kernel",
-                $"one kernel with the sandbox plugin, two ChatHistory objects: A = {SandboxKernelExtensions.ConversationIdOf(a)}, B = {SandboxKernelExtensions.ConversationIdOf(b)}");
-        }
-        finally
-        {
-            await fixture.Pool.ReleaseConversationAsync(a);
-            await fixture.Pool.ReleaseConversationAsync(b);
-        }
-    }
+    public Task TwoChatHistories_SharingOneKernel_DoNotSeeEachOthersVariablesOrFiles() =>
+        HistoriesAreIsolatedAsync(CreateKernel(), AskTextAsync, "semantic-kernel", "one kernel with the sandbox plugin");
 
     [Fact]
     public async Task ExposePort_NeedsApproval_Refused_DoesNotRun()
@@ -128,21 +62,21 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
         using var capture = new SpanCapture(nameof(ExposePort_NeedsApproval_Refused_DoesNotRun));
         try
         {
-            _model.ReplyWithToolCalls(("call_expose", Sk("expose_port"), new { port = 8000 }));
-            _model.ReplyWithText("Not exposed.");
+            Model.ReplyWithToolCalls(("call_expose", Sk("expose_port"), new { port = 8000 }));
+            Model.ReplyWithText("Not exposed.");
             ChatMessageContent reply = await AskAsync(kernel, history, "publish port 8000");
 
             Assert.Equal("Not exposed.", reply.Content);
             SandboxApprovalRequest request = Assert.Single(asked);
             Assert.Equal(("sandbox", "expose_port", "call_expose"), (request.PluginName, request.FunctionName, request.ToolCallId));
             Assert.Equal("8000", request.Arguments["port"]?.ToString());
-            JsonElement record = RecordedRequests.ToolRecord(_model.Requests, "call_expose");
+            JsonElement record = RecordedRequests.ToolRecord(Model.Requests, "call_expose");
             Assert.Equal("not_approved", record.GetProperty("error_type").GetString());
             Assert.DoesNotContain(capture.Spans, s => s.GetTagItem("sandbox.name") is not null);
         }
         finally
         {
-            await fixture.Pool.ReleaseConversationAsync(history);
+            await Fixture.Pool.ReleaseConversationAsync(history);
         }
     }
 
@@ -159,11 +93,11 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
         // schemas and required list reach the model unchanged, but the object-level additionalProperties:false does not (SK has
         // no hook for it outside strict mode, see the next test).
         Kernel kernel = CreateKernel();
-        _model.ReplyWithText("hi");
+        Model.ReplyWithText("hi");
         await AskAsync(kernel, new ChatHistory(), "hi");
 
-        Dictionary<string, JsonObject> sent = RecordedParameters(_model.Requests[0]);
-        var meai = SandboxTools.Create(fixture.Pool).Cast<Microsoft.Extensions.AI.AIFunction>().ToDictionary(f => f.Name, f => JsonNode.Parse(f.JsonSchema.GetRawText())!.AsObject());
+        Dictionary<string, JsonObject> sent = RecordedParameters(Model.Requests[0]);
+        var meai = SandboxTools.Create(Fixture.Pool).Cast<Microsoft.Extensions.AI.AIFunction>().ToDictionary(f => f.Name, f => JsonNode.Parse(f.JsonSchema.GetRawText())!.AsObject());
         Assert.Equal(meai.Keys.Select(Sk).Order(StringComparer.Ordinal), sent.Keys.Order(StringComparer.Ordinal));
         foreach ((string name, JsonObject expected) in meai)
         {
@@ -198,8 +132,8 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
         var history = new ChatHistory();
         try
         {
-            _model.ReplyWithToolCalls(("call_strict", Sk("run_code"), new { code = "print(6 * 7)", language = (string?)null, timeout_seconds = (double?)null }));
-            _model.ReplyWithText("42");
+            Model.ReplyWithToolCalls(("call_strict", Sk("run_code"), new { code = "print(6 * 7)", language = (string?)null, timeout_seconds = (double?)null }));
+            Model.ReplyWithText("42");
             var strict = new OpenAIPromptExecutionSettings
             {
                 FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(options: new FunctionChoiceBehaviorOptions { AllowStrictSchemaAdherence = true }),
@@ -207,19 +141,19 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
             history.AddUserMessage("6*7?");
             await kernel.GetRequiredService<IChatCompletionService>().GetChatMessageContentAsync(history, strict, kernel);
 
-            JsonObject tool = _model.Requests[0]["tools"]!.AsArray().OfType<JsonObject>().Single(t => t["function"]!["name"]!.GetValue<string>() == Sk("run_code"));
+            JsonObject tool = Model.Requests[0]["tools"]!.AsArray().OfType<JsonObject>().Single(t => t["function"]!["name"]!.GetValue<string>() == Sk("run_code"));
             Assert.True(tool["function"]!["strict"]!.GetValue<bool>());
             JsonObject parameters = tool["function"]!["parameters"]!.AsObject();
             Assert.False(parameters["additionalProperties"]!.GetValue<bool>());
             // Strict mode lists every parameter as required; the optional ones accept null, which the tool reads as its default.
             Assert.Equal(parameters["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal), RequiredOf(parameters).Order(StringComparer.Ordinal));
             Assert.Contains("null", parameters["properties"]!["language"]!["type"]!.AsArray().Select(t => t!.GetValue<string>()));
-            Assert.Equal("42\n", RecordedRequests.ToolRecord(_model.Requests, "call_strict").GetProperty("stdout").GetString());
+            Assert.Equal("42\n", RecordedRequests.ToolRecord(Model.Requests, "call_strict").GetProperty("stdout").GetString());
             FrameworkTestKit.WriteEvidence("semantic-kernel-schema-strict.json", parameters.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         finally
         {
-            await fixture.Pool.ReleaseConversationAsync(history);
+            await Fixture.Pool.ReleaseConversationAsync(history);
         }
     }
 
@@ -230,16 +164,15 @@ public sealed class SemanticKernelTests(LocalServerFixture fixture) : IAsyncLife
     public async Task ExposePort_NeedsApproval_WithoutTheFilter_IsRefused()
     {
         var kernel = new Kernel(new ServiceCollection()
-            .AddSingleton<IChatCompletionService>(new OpenAIChatCompletionService("fake-model",
-                new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = _model.BaseUri })))
+            .AddSingleton<IChatCompletionService>(new OpenAIChatCompletionService("fake-model", ModelClient()))
             .BuildServiceProvider());
-        kernel.Plugins.AddSandboxTools(fixture.Pool, new SandboxKernelOptions { Tools = { RequireApprovalForExposePort = true } });
+        kernel.Plugins.AddSandboxTools(Fixture.Pool, new SandboxKernelOptions { Tools = { RequireApprovalForExposePort = true } });
         kernel.Data[SandboxTools.ConversationIdKey] = "sk-nofilter-" + Guid.NewGuid().ToString("N");
-        _model.ReplyWithToolCalls(("call_expose", Sk("expose_port"), new { port = 8000 }));
-        _model.ReplyWithText("Not exposed.");
+        Model.ReplyWithToolCalls(("call_expose", Sk("expose_port"), new { port = 8000 }));
+        Model.ReplyWithText("Not exposed.");
         await AskAsync(kernel, new ChatHistory(), "publish port 8000");
 
-        JsonElement record = RecordedRequests.ToolRecord(_model.Requests, "call_expose");
+        JsonElement record = RecordedRequests.ToolRecord(Model.Requests, "call_expose");
         Assert.Equal("not_approved", record.GetProperty("error_type").GetString());
     }
 }

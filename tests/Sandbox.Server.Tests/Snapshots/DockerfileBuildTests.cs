@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Sandbox.Client;
 using Sandbox.Protocol;
 
@@ -23,13 +21,7 @@ public sealed class DockerfileBuildTests(ServerFixture fixture, LoopbackRegistry
 
     private async Task<string> UseRegistryAsync()
     {
-        await fixture.Client.Registries.CreateAsync(new RegistryRequest
-        {
-            Name = Unique("basic"),
-            Url = $"http://127.0.0.1:{registry.BasicPort}",
-            Username = LoopbackRegistryFixture.BasicUser,
-            Password = registry.BasicPassword,
-        });
+        await fixture.Client.Registries.CreateAsync(registry.BasicRegistry());
         return $"127.0.0.1:{registry.BasicPort}/mini:v1";
     }
 
@@ -62,19 +54,8 @@ public sealed class DockerfileBuildTests(ServerFixture fixture, LoopbackRegistry
 
     private async Task<string> ShAsync(string snapshotName, string command)
     {
-        var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, snapshot_name = snapshotName });
-        try
-        {
-            using var response = await fixture.Http.PostAsJsonAsync($"/dp/{box.Id}/execute", new { command, shell = "/bin/sh" });
-            string text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, text);
-            var result = JsonSerializer.Deserialize<ExecuteResponse>(text, SandboxJson.Options)!;
-            return result.Stdout + result.Stderr;
-        }
-        finally
-        {
-            await fixture.DeleteBoxAsync(box.Name);
-        }
+        var result = await fixture.ShInNewBoxAsync(snapshotName, command);
+        return result.Stdout + result.Stderr;
     }
 
     /// <summary>Nothing of a build is left: no build sandbox, no builder, no unnamed built snapshot, no snapshot of <paramref name="name"/>.</summary>

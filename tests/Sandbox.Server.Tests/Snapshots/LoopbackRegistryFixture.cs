@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Sandbox.Protocol;
 
 namespace Sandbox.Server.Tests.Snapshots;
 
@@ -37,6 +38,17 @@ public sealed class LoopbackRegistryFixture : IAsyncLifetime
     public int TokenPort { get; private set; }
 
     public int TokenRequests;
+
+    public string BasicUrl => $"http://127.0.0.1:{BasicPort}";
+
+    /// <summary>A request to store the basic-auth registry's credentials (<paramref name="password"/>: a wrong one to test that).</summary>
+    public RegistryRequest BasicRegistry(string? password = null) => new()
+    {
+        Name = "basic-" + Guid.NewGuid().ToString("N")[..8],
+        Url = BasicUrl,
+        Username = BasicUser,
+        Password = password ?? BasicPassword,
+    };
 
     public async ValueTask InitializeAsync()
     {

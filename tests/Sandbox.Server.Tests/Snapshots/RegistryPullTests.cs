@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Sandbox.Client;
 using Sandbox.Protocol;
 
@@ -12,31 +10,11 @@ public sealed class RegistryPullTests(ServerFixture fixture, LoopbackRegistryFix
 {
     private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
 
-    private string BasicUrl => $"http://127.0.0.1:{registry.BasicPort}";
+    private string BasicUrl => registry.BasicUrl;
 
-    private Task<RegistryInfo> AddBasicRegistryAsync(string? password = null) => fixture.Client.Registries.CreateAsync(new RegistryRequest
-    {
-        Name = Unique("basic"),
-        Url = BasicUrl,
-        Username = LoopbackRegistryFixture.BasicUser,
-        Password = password ?? registry.BasicPassword,
-    });
+    private Task<RegistryInfo> AddBasicRegistryAsync(string? password = null) => fixture.Client.Registries.CreateAsync(registry.BasicRegistry(password));
 
-    private async Task<ExecuteResponse> ShAsync(string snapshotName, string command)
-    {
-        var box = await fixture.CreateBoxAsync(new { wait_for_ready = true, snapshot_name = snapshotName });
-        try
-        {
-            using var response = await fixture.Http.PostAsJsonAsync($"/dp/{box.Id}/execute", new { command, shell = "/bin/sh" });
-            string text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, text);
-            return JsonSerializer.Deserialize<ExecuteResponse>(text, SandboxJson.Options)!;
-        }
-        finally
-        {
-            await fixture.DeleteBoxAsync(box.Name);
-        }
-    }
+    private Task<ExecuteResponse> ShAsync(string snapshotName, string command) => fixture.ShInNewBoxAsync(snapshotName, command);
 
     private string SnapshotFolder(string id) => Path.Combine(fixture.Server.DataDirectory, "snapshots", id);
 
