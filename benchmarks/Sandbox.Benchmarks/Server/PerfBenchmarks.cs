@@ -285,6 +285,10 @@ internal static class PerfBenchmarks
             }
         }
 
+        // The upload lands on the box's own filesystem (a loop-mounted ext4 image): cp onto that filesystem, reached
+        // through a box process's root, is the like-for-like baseline; cp between host files is the other one.
+        string? boxRoot = await FindBoxRootAsync(box);
+        var cpIntoBox = new List<double>();
         var cp = new List<double>();
         var upload = new List<double>();
         var download = new List<double>();
@@ -298,6 +302,14 @@ internal static class PerfBenchmarks
             await RunProcessAsync("cp", null, source, copy);
             cp.Add(Mb(FileBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
             File.Delete(copy);
+            if (boxRoot is not null)
+            {
+                string boxCopy = Path.Combine(boxRoot, "home/user/bench-cp.bin");
+                t = Stopwatch.GetTimestamp();
+                await RunProcessAsync("cp", null, source, boxCopy);
+                cpIntoBox.Add(Mb(FileBytes) / Stopwatch.GetElapsedTime(t).TotalSeconds);
+                File.Delete(boxCopy);
+            }
 
             var cpu = server.CpuTime();
             t = Stopwatch.GetTimestamp();
@@ -337,6 +349,12 @@ internal static class PerfBenchmarks
         table.Ratio("files", "upload ÷ cp (target ≥ 0.4)", Median(upload) / cpRate, "×");
         table.Ratio("files", "download ÷ cp (target ≥ 0.6)", Median(download) / cpRate, "×");
         table.Ratio("files", "server CPU per uploaded MB", Median(uploadCpu), "ms");
+        if (cpIntoBox.Count > 0)
+        {
+            table.Ratio("files", "host cp into the box's filesystem", Median(cpIntoBox), "MB/s");
+            table.Ratio("files", "upload ÷ cp into the box's filesystem", Median(upload) / Median(cpIntoBox), "×");
+        }
+
         if (js is not null)
         {
             table.Ratio("files", "JS SDK upload (write)", Median(jsUpload), "MB/s");
@@ -345,6 +363,35 @@ internal static class PerfBenchmarks
 
         File.Delete(source);
         await box.DeleteAsync();
+    }
+
+    /// <summary>The host path of the box's root directory (<c>/proc/&lt;pid&gt;/root</c> of a process inside it), found by a marker file; null if not visible.</summary>
+    private static async Task<string?> FindBoxRootAsync(SandboxInstance box)
+    {
+        string marker = ".bench-root-" + Guid.NewGuid().ToString("N");
+        await box.WriteFileAsync("/home/user/" + marker, "x");
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                continue;
+            }
+
+            string root = Path.Combine(dir, "root");
+            try
+            {
+                if (File.Exists(Path.Combine(root, "home/user", marker)))
+                {
+                    File.Delete(Path.Combine(root, "home/user", marker));
+                    return root;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

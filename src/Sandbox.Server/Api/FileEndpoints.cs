@@ -156,7 +156,6 @@ internal static class FileEndpoints
         }
 
         var content = new BoxFileReadStream(handle, status.Size);
-        BatchedResponseBody.Install(context);
         return TypedResults.Stream(content, "application/octet-stream", lastModified: status.Modified,
             entityTag: EntityTagHeaderValue.Parse(status.ETag), enableRangeProcessing: true);
     }
